@@ -1,0 +1,113 @@
+# deployctl: build, test, benchmark, install.
+#   make            build ./deployctl (release)
+#   make deps       install missing build and test dependencies (Debian, apt)
+#   make test       unit and integration tests under ASan+UBSan
+#   make bench      benchmarks, printed as ratios against peers
+#   make install    PREFIX=/usr/local (DESTDIR honoured)
+
+PREFIX ?= /usr/local
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PYTHON ?= python3
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+LIBS_PC := libcurl jansson libxml-2.0 openssl
+PC_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS_PC))
+PC_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS_PC))
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-format-truncation
+BASE_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
+	-DDC_VERSION='"$(VERSION)"' -Icli -include cli/util/prelude.h \
+	$(WARN) $(PC_CFLAGS) -MMD -MP
+RELEASE_CFLAGS = -O2 -g
+ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+LDLIBS = -Wl,--as-needed $(PC_LIBS) -lpthread -lm
+
+SRC := $(sort $(wildcard cli/*.c cli/*/*.c commands/*.c))
+LIB_SRC := $(filter-out cli/main.c,$(SRC))
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c)) tests/unit/harness.c $(wildcard tests/unit/support_*.c)
+
+REL_OBJ := $(SRC:%.c=build/rel/%.o)
+ASAN_OBJ := $(SRC:%.c=build/asan/%.o)
+ASAN_LIB_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=build/asan/%.o)
+VG_OBJ := $(LIB_SRC:%.c=build/rel/%.o) $(TEST_SRC:%.c=build/rel/%.o)
+
+DEB_BUILD := gcc make pkg-config libc6-dev libcurl4-openssl-dev libssl-dev \
+	libjansson-dev libxml2-dev
+DEB_TEST := python3 valgrind curl ca-certificates
+
+.PHONY: all deps test unit integration leakcheck bench install clean format
+
+all: deployctl
+
+deployctl: $(REL_OBJ)
+	$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/rel/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(RELEASE_CFLAGS) -c -o $@ $<
+
+build/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
+
+# Test files see the harness header and the generated registry.
+build/asan/tests/%.o build/rel/tests/%.o: BASE_CFLAGS += -Itests/unit -Ibuild/gen
+
+build/gen/registry.h: $(TEST_SRC) tests/unit/gen-registry.sh
+	@mkdir -p $(dir $@)
+	sh tests/unit/gen-registry.sh $(filter tests/unit/test_%.c,$(TEST_SRC)) > $@
+
+build/asan/tests/unit/harness.o build/rel/tests/unit/harness.o: build/gen/registry.h
+
+build/asan/deployctl: $(ASAN_OBJ)
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+build/asan/unit-tests: $(ASAN_LIB_OBJ) $(TEST_OBJ)
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+build/rel/unit-tests: $(VG_OBJ)
+	$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
+			|| missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	@$(PYTHON) tests/tools/check_python_deps.py
+
+unit: build/asan/unit-tests
+	cd tests && DC_SHARED_DIR=$(CURDIR)/../shared ../build/asan/unit-tests
+
+integration: build/asan/deployctl
+	$(PYTHON) tests/integration/run.py --binary build/asan/deployctl
+
+test: build/asan/unit-tests build/asan/deployctl
+	@$(PYTHON) tests/run_all.py --shared $(CURDIR)/../shared
+
+leakcheck: build/rel/unit-tests
+	cd tests && DC_SHARED_DIR=$(CURDIR)/../shared valgrind --leak-check=full \
+		--errors-for-leak-kinds=definite,indirect --error-exitcode=99 -q ../build/rel/unit-tests
+
+bench: deployctl
+	$(PYTHON) tests/bench/run.py --binary ./deployctl
+
+install: deployctl
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 deployctl $(DESTDIR)$(PREFIX)/bin/deployctl
+	install -m 644 man/deployctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/deployctl.1
+
+format:
+	clang-format -i $(SRC) $(wildcard cli/*.h cli/*/*.h) $(TEST_SRC)
+
+clean:
+	rm -rf build deployctl
+
+-include $(shell find build -name '*.d' 2>/dev/null)

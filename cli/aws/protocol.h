@@ -1,0 +1,43 @@
+/* The wire protocols, one place each: query/ec2 (protocol_query.c), JSON
+ * 1.0/1.1 (protocol_json.c), REST-JSON and REST-XML (protocol_rest.c), and
+ * the error bodies of all of them (protocol_error.c). */
+#ifndef DC_PROTOCOL_H
+#define DC_PROTOCOL_H
+
+#include <jansson.h>
+#include <libxml/tree.h>
+
+#include "aws/client.h"
+#include "util/buf.h"
+
+/* Append "&key=value" (or "key=value" first) to a form body, both encoded
+ * with the unreserved set (RFC 3986). */
+int dc_form_add(struct dc_buf *form, const char *key, const char *value);
+/* Percent-encode s with the unreserved set; keep '/' when keep_slash. */
+int dc_uri_encode(struct dc_buf *out, const char *s, size_t len, int keep_slash);
+
+/* Query/EC2: POST Action=action&Version=...&<form>; *out is the parsed
+ * response document (xmlFreeDoc it). */
+int dc_aws_query(struct dc_aws *aws, const char *service, const char *action,
+		 const char *form, xmlDocPtr *out);
+
+/* JSON 1.0/1.1: POST / with X-Amz-Target: <prefix>.<operation>. input is
+ * borrowed (NULL sends {}); *out is a new reference ({} for an empty body). */
+int dc_aws_json(struct dc_aws *aws, const char *service, const char *operation,
+		json_t *input, json_t **out);
+
+/* REST-JSON: method path_query (already encoded) with an optional JSON body. */
+int dc_aws_rest_json(struct dc_aws *aws, const char *service, const char *method,
+		     const char *path_query, json_t *input, json_t **out);
+
+/* Fill dc_error from a non-2xx answer of svc, whatever its protocol; returns
+ * -1 or DC_ENOTFOUND. `code` (may be NULL) receives the AWS error code. */
+int dc_protocol_error(const struct dc_service *svc, const struct dc_http_response *res,
+		      char *code, size_t code_size);
+
+/* The text of the first element reached by a '/'-separated path of local
+ * names from the root's children ("GetCallerIdentityResult/Account"),
+ * namespaces ignored; NULL when absent. The caller frees it. */
+char *dc_xml_text(xmlDocPtr doc, const char *path);
+
+#endif
