@@ -17,7 +17,7 @@ PC_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS_PC))
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-format-truncation
 BASE_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
-	-DDC_VERSION='"$(VERSION)"' -Icli -include cli/util/prelude.h \
+	-DDC_VERSION='"$(VERSION)"' -I. -Icli -include cli/util/prelude.h \
 	$(WARN) $(PC_CFLAGS) -MMD -MP
 RELEASE_CFLAGS = -O2 -g
 ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \

@@ -8,6 +8,7 @@
 
 #include "aws/config.h"
 #include "aws/credentials.h"
+#include "aws/endpoints.h"
 #include "aws/http.h"
 #include "aws/service.h"
 
@@ -41,6 +42,14 @@ int dc_aws_endpoint(struct dc_aws *aws, const struct dc_service *svc, struct dc_
  * answer either way. Transport failure after the retries: -1, *res empty. */
 int dc_aws_send(struct dc_aws *aws, const struct dc_service *svc, struct dc_http_request *req,
 		struct dc_http_response *res);
+
+/* Join req->url to svc's endpoint and sign it, without sending (--dry-run). */
+int dc_aws_sign(struct dc_aws *aws, const struct dc_service *svc, struct dc_http_request *req);
+
+/* dc_aws_send signed with `creds` (NULL: not signed at all). */
+int dc_aws_send_as(struct dc_aws *aws, const struct dc_service *svc,
+		   const struct dc_credentials *creds, struct dc_http_request *req,
+		   struct dc_http_response *res);
 
 /* How many HTTP requests this client has sent (attempts, retries included). */
 long dc_aws_request_count(const struct dc_aws *aws);

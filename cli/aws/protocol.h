@@ -8,18 +8,18 @@
 #include <libxml/tree.h>
 
 #include "aws/client.h"
+#include "aws/uri.h"
 #include "util/buf.h"
-
-/* Append "&key=value" (or "key=value" first) to a form body, both encoded
- * with the unreserved set (RFC 3986). */
-int dc_form_add(struct dc_buf *form, const char *key, const char *value);
-/* Percent-encode s with the unreserved set; keep '/' when keep_slash. */
-int dc_uri_encode(struct dc_buf *out, const char *s, size_t len, int keep_slash);
 
 /* Query/EC2: POST Action=action&Version=...&<form>; *out is the parsed
  * response document (xmlFreeDoc it). */
 int dc_aws_query(struct dc_aws *aws, const char *service, const char *action,
 		 const char *form, xmlDocPtr *out);
+/* The same signed with `creds` instead of the client's own (NULL: unsigned,
+ * as STS AssumeRoleWithWebIdentity is). For the credential providers, which
+ * cannot use the chain they are part of. */
+int dc_aws_query_as(struct dc_aws *aws, const struct dc_credentials *creds, const char *service,
+		    const char *action, const char *form, xmlDocPtr *out);
 
 /* JSON 1.0/1.1: POST / with X-Amz-Target: <prefix>.<operation>. input is
  * borrowed (NULL sends {}); *out is a new reference ({} for an empty body). */
@@ -34,6 +34,9 @@ int dc_aws_rest_json(struct dc_aws *aws, const char *service, const char *method
  * -1 or DC_ENOTFOUND. `code` (may be NULL) receives the AWS error code. */
 int dc_protocol_error(const struct dc_service *svc, const struct dc_http_response *res,
 		      char *code, size_t code_size);
+
+/* Parse an XML answer (network access and entity expansion off). */
+int dc_xml_parse(xmlDocPtr *out, const char *data, size_t len);
 
 /* The text of the first element reached by a '/'-separated path of local
  * names from the root's children ("GetCallerIdentityResult/Account"),

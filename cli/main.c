@@ -1,0 +1,214 @@
+/* deployctl's entry point: global options, the command table, and the setup
+ * and checks every command shares (git's run_builtin). */
+#include <errno.h>
+#include <stdarg.h>
+
+#include "aws/client.h"
+#include "commands/commands.h"
+#include "util/error.h"
+
+static int cmd_help(struct dc_cli *cli, const struct dc_strlist *args);
+static int cmd_version(struct dc_cli *cli, const struct dc_strlist *args);
+
+static const struct dc_command commands[] = {
+	{ "api", cmd_api, DC_CMD_NEEDS_AWS | DC_CMD_NEEDS_REGION, api_opts,
+	  "api SERVICE METHOD PATH [-H 'Name: value']... [-d DATA|@FILE] [-i] [--dry-run]",
+	  "send a signed request to any AWS API and print the answer" },
+	{ "help", cmd_help, 0, NULL, "help [COMMAND]", "show help for deployctl or a command" },
+	{ "version", cmd_version, 0, NULL, "version", "print deployctl's version" },
+	{ "whoami", cmd_whoami, DC_CMD_NEEDS_AWS | DC_CMD_NEEDS_REGION, whoami_opts, "whoami",
+	  "show the AWS account, identity and region in use" },
+};
+
+static const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
+
+static struct dc_cli cli;
+static const char *output_arg;
+static int help_flag;
+static int version_flag;
+
+static const struct dc_opt global_opts[] = {
+	{ DC_OPT_STRING, "region", 0, &cli.region, "REGION", "AWS region (else AWS_REGION, the profile)" },
+	{ DC_OPT_STRING, "profile", 0, &cli.profile, "NAME", "profile of ~/.aws/config to use" },
+	{ DC_OPT_STRING, "endpoint-url", 0, &cli.endpoint_url, "URL", "send every request to URL" },
+	{ DC_OPT_STRING, "output", 'o', &output_arg, "text|json", "output format (default text)" },
+	{ DC_OPT_FLAG, "debug", 0, &cli.debug, NULL, "log requests and answers on stderr, secrets redacted" },
+	{ DC_OPT_FLAG, "quiet", 'q', &cli.quiet, NULL, "print results only, no progress" },
+	{ DC_OPT_FLAG, "help", 'h', &help_flag, NULL, "show help" },
+	{ DC_OPT_FLAG, "version", 0, &version_flag, NULL, "print the version" },
+	DC_OPT_TABLE_END
+};
+
+int dc_cli_fail(int code)
+{
+	fprintf(stderr, "deployctl: %s\n", dc_error_last()->message);
+	return code;
+}
+
+int dc_cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("deployctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return DC_EXIT_USAGE;
+}
+
+static const struct dc_command *find_command(const char *name)
+{
+	for (size_t i = 0; i < ncommands; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void print_main_help(FILE *out)
+{
+	fputs("usage: deployctl [global options] COMMAND [options] [args]\n\n"
+	      "Create, benchmark and destroy small web services on AWS, calling the AWS APIs\n"
+	      "directly.\n\ncommands:\n",
+	      out);
+	for (size_t i = 0; i < ncommands; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fputs("\nglobal options:\n", out);
+	dc_opt_print_help(out, global_opts);
+	fputs("\nRun 'deployctl help COMMAND' for a command's options; 'man deployctl' for more.\n",
+	      out);
+}
+
+static void print_command_help(FILE *out, const struct dc_command *c)
+{
+	fprintf(out, "usage: deployctl %s\n\n%s\n", c->usage, c->summary);
+	if (c->opts && c->opts[0].kind != DC_OPT_END) {
+		fputs("\noptions:\n", out);
+		dc_opt_print_help(out, c->opts);
+	}
+	fputs("\nglobal options:\n", out);
+	dc_opt_print_help(out, global_opts);
+}
+
+static int cmd_help(struct dc_cli *c, const struct dc_strlist *args)
+{
+	if (args->n == 0) {
+		print_main_help(stdout);
+		return DC_EXIT_OK;
+	}
+	const struct dc_command *cmd = find_command(args->v[0]);
+	if (!cmd)
+		return dc_cli_usage_error("no command '%s'; see 'deployctl --help'", args->v[0]);
+	print_command_help(stdout, cmd);
+	return DC_EXIT_OK;
+}
+
+static int cmd_version(struct dc_cli *c, const struct dc_strlist *args)
+{
+	printf("deployctl %s\n", DC_VERSION);
+	return DC_EXIT_OK;
+}
+
+static int parse_output(void)
+{
+	if (!output_arg || strcmp(output_arg, "text") == 0)
+		cli.output = DC_OUTPUT_TEXT;
+	else if (strcmp(output_arg, "json") == 0)
+		cli.output = DC_OUTPUT_JSON;
+	else
+		return dc_cli_usage_error("--output must be 'text' or 'json', not '%s'", output_arg);
+	return 0;
+}
+
+/* Central setup for a command's flags, so no command repeats it. */
+static int setup(const struct dc_command *cmd)
+{
+	if (!(cmd->flags & DC_CMD_NEEDS_AWS))
+		return DC_EXIT_OK;
+	struct dc_aws_options opt = {
+		.config = { cli.profile, cli.region, cli.endpoint_url },
+		.debug = cli.debug ? stderr : NULL,
+		.need_region = (cmd->flags & DC_CMD_NEEDS_REGION) != 0,
+	};
+	if (dc_aws_new(&cli.aws, &opt) < 0)
+		return dc_cli_fail(DC_EXIT_FAILED);
+	return DC_EXIT_OK;
+}
+
+/* A result that did not reach stdout (full disk, closed pipe) is a failure. */
+static int finish_stdout(int code)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE)
+			fprintf(stderr, "deployctl: cannot write the output: %s\n", strerror(errno));
+		return code ? code : DC_EXIT_FAILED;
+	}
+	return code;
+}
+
+static int run(const struct dc_command *cmd, int argc, char **argv)
+{
+	struct dc_strlist args = { 0 };
+	int code;
+	if (dc_opt_parse(cmd->opts, global_opts, argc, argv, &args) < 0) {
+		code = dc_cli_usage_error("%s; see 'deployctl help %s'", dc_error_last()->message,
+					  cmd->name);
+		goto done;
+	}
+	if (help_flag) {
+		print_command_help(stdout, cmd);
+		code = DC_EXIT_OK;
+		goto done;
+	}
+	if ((code = parse_output()) != 0 || (code = setup(cmd)) != 0)
+		goto done;
+	code = cmd->fn(&cli, &args);
+done:
+	dc_aws_free(cli.aws);
+	cli.aws = NULL;
+	dc_strlist_dispose(&args);
+	return finish_stdout(code);
+}
+
+/* The command is the first argument that is neither a global option nor the
+ * value of one, so "deployctl --region x whoami" works as the AWS CLI does. */
+static int find_command_index(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (a[0] != '-')
+			return i;
+		if (strchr(a, '='))
+			continue;
+		for (const struct dc_opt *o = global_opts; o->kind != DC_OPT_END; o++) {
+			int is_long = a[1] == '-' && strcmp(a + 2, o->long_name) == 0;
+			int is_short = a[1] != '-' && o->short_name && a[1] == o->short_name && !a[2];
+			if ((is_long || is_short) && o->kind != DC_OPT_FLAG)
+				i++;
+		}
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	int at = find_command_index(argc, argv);
+	if (at < 0) {
+		struct dc_strlist args = { 0 };
+		int rc = dc_opt_parse(NULL, global_opts, argc - 1, argv + 1, &args);
+		dc_strlist_dispose(&args);
+		if (rc < 0)
+			return dc_cli_usage_error("%s; see 'deployctl --help'", dc_error_last()->message);
+		if (version_flag)
+			return finish_stdout(cmd_version(&cli, NULL));
+		print_main_help(help_flag ? stdout : stderr);
+		return finish_stdout(help_flag ? DC_EXIT_OK : DC_EXIT_USAGE);
+	}
+	const struct dc_command *cmd = find_command(argv[at]);
+	if (!cmd)
+		return dc_cli_usage_error("'%s' is not a deployctl command; see 'deployctl --help'",
+					  argv[at]);
+	/* Global options may stand before the command: hand them over too. */
+	for (int i = at; i > 1; i--)
+		argv[i] = argv[i - 1];
+	return run(cmd, argc - 2, argv + 2);
+}
