@@ -140,3 +140,31 @@ def run_tests(modules, binary, selected):
     finally:
         moto.stop()
     return passed, failed
+
+
+class FaultProxy:
+    """tests/tools/faultproxy.py in front of moto, for one test."""
+
+    def __init__(self, upstream, rate, seed=1, faults="throttle,503,reset", delay_ms=0):
+        port_file = tempfile.mktemp(prefix="faultproxy-")
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(ROOT, "tests/tools/faultproxy.py"),
+             "--upstream", upstream, "--rate", str(rate), "--seed", str(seed),
+             "--faults", faults, "--delay-ms", str(delay_ms), "--port-file", port_file])
+        deadline = time.time() + 20
+        while not os.path.exists(port_file):
+            if time.time() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("fault proxy did not start")
+            time.sleep(0.05)
+        with open(port_file) as f:
+            self.url = "http://127.0.0.1:%s" % f.read().strip()
+        os.unlink(port_file)
+
+    def counts(self):
+        import json
+        with urllib.request.urlopen(self.url + "/__faultproxy__", timeout=5) as r:
+            return json.loads(r.read())
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)

@@ -1,0 +1,158 @@
+"""A loopback HTTP proxy in front of an AWS endpoint (moto) that injects the
+faults real AWS calls meet: throttling, 500/503, connection resets (before
+the request is forwarded, and after, when the answer is lost), truncated
+bodies, and a fixed added latency (a real AWS round trip).
+
+    python3 faultproxy.py --upstream http://127.0.0.1:5000 --rate 0.2 --seed 7 \
+        [--faults throttle,503,reset,lost,truncate] [--delay-ms 50] [--port-file F]
+
+GET /__faultproxy__ returns the counts as JSON: requests, and faults by kind.
+Each request's fault is drawn from one seeded generator, so a run repeats."""
+import argparse
+import http.client
+import http.server
+import json
+import random
+import socket
+import struct
+import sys
+import threading
+import time
+import urllib.parse
+
+THROTTLE_JSON = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
+THROTTLE_XML = (b'<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>'
+                b'<Message>Rate exceeded</Message></Error><RequestId>fault</RequestId>'
+                b'</ErrorResponse>')
+SLOWDOWN_S3 = (b'<Error><Code>SlowDown</Code><Message>Please reduce your request rate.'
+               b'</Message><RequestId>fault</RequestId></Error>')
+
+
+class State:
+    def __init__(self, args):
+        self.args = args
+        self.rng = random.Random(args.seed)
+        self.lock = threading.Lock()
+        self.counts = {"requests": 0}
+        self.kinds = [k for k in args.faults.split(",") if k]
+
+    def draw(self):
+        with self.lock:
+            self.counts["requests"] += 1
+            if self.kinds and self.rng.random() < self.args.rate:
+                kind = self.rng.choice(self.kinds)
+                self.counts[kind] = self.counts.get(kind, 0) + 1
+                return kind
+            return None
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def _body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def _send(self, status, body, ctype):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _reset(self):
+        # SO_LINGER 0: close sends RST, as a dropped connection does.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.close_connection = True
+
+    def _throttle(self):
+        target = self.headers.get("X-Amz-Target")
+        ctype = self.headers.get("Content-Type", "")
+        if target or "json" in ctype:
+            self._send(400, THROTTLE_JSON, "application/x-amz-json-1.0")
+        elif "x-www-form-urlencoded" in ctype:
+            self._send(400, THROTTLE_XML, "text/xml")
+        else:
+            self._send(503, SLOWDOWN_S3, "application/xml")
+
+    def _forward(self, body):
+        up = urllib.parse.urlsplit(STATE.args.upstream)
+        conn = http.client.HTTPConnection(up.hostname, up.port, timeout=60)
+        headers = {k: v for k, v in self.headers.items()}
+        conn.request(self.command, self.path, body=body, headers=headers)
+        res = conn.getresponse()
+        data = res.read()
+        conn.close()
+        return res, data
+
+    def _relay(self, res, data, truncate=False):
+        self.send_response(res.status)
+        for k, v in res.getheaders():
+            if k.lower() not in ("content-length", "transfer-encoding", "connection"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if truncate and len(data) > 1:
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self._reset()
+            return
+        self.wfile.write(data)
+
+    def _handle(self):
+        if self.path == "/__faultproxy__":
+            with STATE.lock:
+                self._send(200, json.dumps(STATE.counts).encode(), "application/json")
+            return
+        body = self._body()
+        if STATE.args.delay_ms:
+            time.sleep(STATE.args.delay_ms / 1000.0)
+        fault = STATE.draw()
+        if fault == "throttle":
+            return self._throttle()
+        if fault == "503":
+            return self._send(503, b"<Error><Code>ServiceUnavailable</Code></Error>", "text/xml")
+        if fault == "500":
+            return self._send(500, b'{"__type":"InternalFailure"}', "application/json")
+        if fault == "reset":
+            return self._reset()
+        res, data = self._forward(body)
+        if fault == "lost":
+            return self._reset()
+        self._relay(res, data, truncate=(fault == "truncate"))
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _handle
+
+
+def main():
+    global STATE
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--upstream", required=True)
+    ap.add_argument("--rate", type=float, default=0.0)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--faults", default="throttle,503,reset")
+    ap.add_argument("--delay-ms", type=int, default=0)
+    ap.add_argument("--port-file")
+    args = ap.parse_args()
+    STATE = State(args)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    port = server.server_address[1]
+    if args.port_file:
+        with open(args.port_file + ".tmp", "w") as f:
+            f.write(str(port))
+        import os
+        os.rename(args.port_file + ".tmp", args.port_file)
+    else:
+        print(port, flush=True)
+    server.serve_forever()
+
+
+STATE = None
+
+if __name__ == "__main__":
+    sys.exit(main())
