@@ -96,7 +96,7 @@ leakcheck: build/rel/unit-tests
 	cd tests && DC_SHARED_DIR=$(CURDIR)/../shared valgrind --leak-check=full \
 		--errors-for-leak-kinds=definite,indirect --error-exitcode=99 -q ../build/rel/unit-tests
 
-bench: deployctl
+bench: deployctl build/rel/sigv4-driver
 	$(PYTHON) tests/bench/run.py --binary ./deployctl
 
 install: deployctl

@@ -1,0 +1,86 @@
+"""make bench: deployctl measured side by side with its peers, in one run,
+on this machine. Prints each figure and its ratio; exits non-zero when a
+target is missed."""
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests/integration"))
+import harness  # noqa: E402
+
+RUNS = 50
+
+
+def bench_env(moto, home):
+    return {"PATH": os.environ["PATH"], "HOME": home, "AWS_ACCESS_KEY_ID": "AKIDBENCH",
+            "AWS_SECRET_ACCESS_KEY": "bench-secret", "AWS_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": moto.url, "AWS_EC2_METADATA_DISABLED": "true"}
+
+
+def timed_runs(cmd, env, n):
+    start = time.perf_counter()
+    for _ in range(n):
+        subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def peak_rss_kib(cmd, env):
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(p.pid, 0)
+    if status != 0:
+        raise RuntimeError("%s failed" % cmd)
+    return usage.ru_maxrss
+
+
+def tool_latency(binary, results):
+    moto = harness.Moto()
+    home = harness.tempfile.mkdtemp(prefix="deployctl-bench-")
+    try:
+        env = bench_env(moto, home)
+        ours_cmd = [binary, "whoami"]
+        aws_cmd = ["aws", "sts", "get-caller-identity"]
+        subprocess.run(ours_cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(aws_cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+        ours = timed_runs(ours_cmd, env, RUNS)
+        theirs = timed_runs(aws_cmd, env, RUNS)
+        rss = max(peak_rss_kib(ours_cmd, env) for _ in range(5))
+    finally:
+        moto.stop()
+        harness.shutil.rmtree(home, ignore_errors=True)
+    ratio = ours / theirs
+    print("whoami x%d: deployctl %.2f s, aws sts get-caller-identity %.2f s: ratio %.3f "
+          "(target <= 0.100)" % (RUNS, ours, theirs, ratio))
+    print("peak memory of deployctl whoami: %.1f MB (target < 10 MB)" % (rss / 1024.0))
+    results.append(ratio <= 0.1)
+    results.append(rss < 10 * 1024)
+
+
+def signing(results):
+    driver = os.path.join(ROOT, "build/rel/sigv4-driver")
+    script = os.path.join(HERE, "sign_bench.py")
+    if not os.path.exists(script):
+        print("signing: sign_bench.py missing")
+        results.append(False)
+        return
+    r = subprocess.run([sys.executable, script, "--driver", driver])
+    results.append(r.returncode == 0)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", required=True)
+    args = ap.parse_args()
+    results = []
+    signing(results)
+    tool_latency(os.path.abspath(args.binary), results)
+    ok = all(results)
+    print("bench: %s" % ("all targets met" if ok else "a target was missed"))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
