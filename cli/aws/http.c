@@ -12,7 +12,7 @@
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000L
 #define DEFAULT_TIMEOUT_MS 120000L
 /* Less than 1 byte/s for this long is a stall, not a slow link. */
-#define LOW_SPEED_TIME_S 30L
+#define DEFAULT_STALL_TIMEOUT_MS 60000L
 #define DEBUG_BODY_MAX 2048
 #define NO_CAP (SIZE_MAX / 2)
 
@@ -93,6 +93,8 @@ static void setup_handle(struct dc_http *http, const struct dc_http_options *opt
 	long connect_ms = opt->connect_timeout_ms > 0 ? opt->connect_timeout_ms
 						      : DEFAULT_CONNECT_TIMEOUT_MS;
 	long total_ms = opt->timeout_ms > 0 ? opt->timeout_ms : DEFAULT_TIMEOUT_MS;
+	long stall_ms = opt->stall_timeout_ms > 0 ? opt->stall_timeout_ms
+						  : DEFAULT_STALL_TIMEOUT_MS;
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, http->errbuf);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -107,7 +109,7 @@ static void setup_handle(struct dc_http *http, const struct dc_http_options *opt
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, total_ms);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, LOW_SPEED_TIME_S);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (stall_ms + 999) / 1000);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(c, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)http->max_response);
@@ -372,8 +374,10 @@ static int failure(struct dc_http *http, CURLcode rc, const struct dc_http_reque
 	if (t->over_cap || rc == CURLE_FILESIZE_EXCEEDED) {
 		dc_error_set("response from '%s' is larger than the %zu-byte limit", host,
 			     http->max_response);
-	} else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
-		   rc == CURLE_SSL_CERTPROBLEM) {
+	} else if (rc == CURLE_SSL_CACERT_BADFILE) {
+		dc_error_set("cannot use the CA bundle '%s' for '%s': %s",
+			     http->ca_bundle ? http->ca_bundle : "(system)", host, why);
+	} else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CERTPROBLEM) {
 		dc_error_set("TLS verification of '%s' failed: %s; set AWS_CA_BUNDLE if you "
 			     "use a private CA", host, why);
 	} else if (is_network_failure(rc)) {

@@ -30,11 +30,12 @@ struct dc_http_response {
 				   * timeout expired (costs more retry quota) */
 };
 
-/* A transfer also fails when it moves less than 1 byte/s for 30 s, so a
- * stalled connection gives up long before timeout_ms. */
 struct dc_http_options {
 	long connect_timeout_ms;  /* 0: 10 s */
 	long timeout_ms;          /* whole transfer; 0: 120 s */
+	long stall_timeout_ms;    /* fail when no byte moves for this long
+				   * (whole seconds; botocore's read timeout);
+				   * 0: 60 s */
 	const char *ca_bundle;    /* AWS_CA_BUNDLE or ca_bundle; NULL: system store */
 	FILE *debug;              /* wire log (redacted) goes here when not NULL */
 	size_t max_response;      /* body cap; 0: DC_MAX_RESPONSE */

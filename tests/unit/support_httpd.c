@@ -161,7 +161,7 @@ static int has_header_line(const char *headers, const char *name)
 }
 
 /* Answer per a; 1 when the connection must then be closed (or was reset). */
-static int respond(int fd, const struct dc_httpd_action *a, int head_only)
+static int respond(struct dc_httpd *d, int fd, const struct dc_httpd_action *a, int head_only)
 {
 	const char *headers = a->headers ? a->headers : "";
 	int truncate = a->kind == DC_HTTPD_TRUNCATE;
@@ -173,6 +173,12 @@ static int respond(int fd, const struct dc_httpd_action *a, int head_only)
 	if (a->close)
 		dc_buf_puts(&out, "Connection: close\r\n");
 	dc_buf_puts(&out, "\r\n");
+	if (a->body_delay_ms) {
+		send_all(fd, out.ptr, out.len);
+		dc_buf_reset(&out);
+		if (!wait_ms(d, a->body_delay_ms))
+			head_only = 1;
+	}
 	if (!head_only && a->body)
 		dc_buf_put(&out, a->body, a->body_len);
 	send_all(fd, out.ptr, out.len);
@@ -260,7 +266,7 @@ static int serve(struct dc_httpd *d, size_t i)
 			close_conn(d, i, a.kind == DC_HTTPD_RESET);
 			return 1;
 		}
-		if (respond(c->fd, &a, strcmp(method, "HEAD") == 0)) {
+		if (respond(d, c->fd, &a, strcmp(method, "HEAD") == 0)) {
 			close_conn(d, i, 0);
 			return 1;
 		}

@@ -44,6 +44,8 @@ struct dc_httpd_action {
 	const char *body;    /* or NULL */
 	size_t body_len;     /* 0: strlen(body) */
 	int delay_ms;        /* wait this long before acting (a stall) */
+	int body_delay_ms;   /* RESPOND, TRUNCATE: send the head, wait this
+			      * long, then the body (a stall mid-transfer) */
 	int close;           /* RESPOND: add "Connection: close" and close */
 };
 

@@ -5,6 +5,10 @@
 #include "util/xalloc.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -415,6 +419,25 @@ void test_http__stall_times_out(void)
 	dc_httpd_stop(d);
 }
 
+void test_http__stall_mid_body_fails_before_the_total_timeout(void)
+{
+	struct dc_http_options opt = { .timeout_ms = 20000, .stall_timeout_ms = 1000 };
+	struct dc_httpd *d = dc_httpd_start();
+	struct dc_http *http = dc_http_new(&opt);
+	struct dc_http_response res;
+	dc_http_response_init(&res);
+	dc_httpd_push(d, &(struct dc_httpd_action){ .body_delay_ms = 5000, .body = "late" });
+	long start = now_ms();
+	check_int(send_to(http, d, "GET", "/", NULL, &res), DC_ENETWORK);
+	long took = now_ms() - start;
+	check(took >= 900 && took < 4000);
+	check_int(res.timed_out, 1);
+	contains(dc_error_last()->message, "timed out");
+	dc_http_response_dispose(&res);
+	dc_http_free(http);
+	dc_httpd_stop(d);
+}
+
 void test_http__unresolvable_host_is_a_network_error(void)
 {
 	struct dc_http_options opt = { .connect_timeout_ms = 2000, .timeout_ms = 3000 };
@@ -555,4 +578,123 @@ void test_http__wire_log_cuts_long_bodies(void)
 	dc_http_response_dispose(&res);
 	dc_http_free(http);
 	dc_httpd_stop(d);
+}
+
+/* An HTTPS server with a self-signed certificate for 127.0.0.1:
+ * `openssl s_server -www`, which answers any GET with 200. */
+struct tls_server {
+	pid_t pid;
+	int port;
+	char cert[512];
+};
+
+static int run_quiet(const char *cmd)
+{
+	char *full = dc_xasprintf("%s >/dev/null 2>&1", cmd);
+	int rc = system(full);
+	free(full);
+	return rc;
+}
+
+static int wait_listening(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				  .sin_port = htons((uint16_t)port) };
+	for (int i = 0; i < 200; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		int ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+		close(fd);
+		if (ok)
+			return 0;
+		usleep(20000);
+	}
+	return -1;
+}
+
+static int tls_start(struct tls_server *s)
+{
+	const char *dir = dc_test_tmpdir();
+	char key[512];
+	snprintf(s->cert, sizeof(s->cert), "%s/cert.pem", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	char *gen = dc_xasprintf("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+				 "-nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+				 "-keyout %s -out %s", key, s->cert);
+	int rc = run_quiet(gen);
+	free(gen);
+	if (rc != 0)
+		return -1;
+	s->port = closed_port();
+	char accept_arg[32];
+	snprintf(accept_arg, sizeof(accept_arg), "127.0.0.1:%d", s->port);
+	s->pid = fork();
+	if (s->pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		execlp("openssl", "openssl", "s_server", "-accept", accept_arg, "-cert", s->cert,
+		       "-key", key, "-www", "-quiet", (char *)NULL);
+		_exit(127);
+	}
+	return s->pid > 0 ? wait_listening(s->port) : -1;
+}
+
+static void tls_stop(struct tls_server *s)
+{
+	if (s->pid > 0) {
+		kill(s->pid, SIGTERM);
+		waitpid(s->pid, NULL, 0);
+	}
+}
+
+static int get(const struct dc_http_options *opt, const char *url, struct dc_http_response *res)
+{
+	struct dc_http *http = dc_http_new(opt);
+	struct dc_http_request req;
+	dc_http_request_init(&req, "GET", url);
+	int rc = dc_http_send(http, &req, res);
+	dc_http_request_dispose(&req);
+	dc_http_free(http);
+	return rc;
+}
+
+void test_http__tls_is_verified(void)
+{
+	struct tls_server s = { 0 };
+	struct dc_http_response res;
+	if (tls_start(&s) < 0) {
+		dc_test_fail(__FILE__, __LINE__, "cannot start 'openssl s_server'");
+		tls_stop(&s);
+		return;
+	}
+	dc_http_response_init(&res);
+	char *url = dc_xasprintf("https://127.0.0.1:%d/", s.port);
+	char *by_name = dc_xasprintf("https://localhost:%d/", s.port);
+	char *want = dc_xasprintf("TLS verification of '127.0.0.1:%d' failed: ", s.port);
+
+	/* Unknown issuer: refused, and the message says what to do. */
+	check_int(get(&fast, url, &res), -1);
+	contains(dc_error_last()->message, want);
+	contains(dc_error_last()->message, "; set AWS_CA_BUNDLE if you use a private CA");
+
+	/* The bundle makes the issuer known... */
+	struct dc_http_options opt = fast;
+	opt.ca_bundle = s.cert;
+	check_int(get(&opt, url, &res), 0);
+	check_int(res.status, 200);
+
+	/* ...but the name must still match the certificate. */
+	check_int(get(&opt, by_name, &res), -1);
+	contains(dc_error_last()->message, "TLS verification of 'localhost:");
+
+	opt.ca_bundle = "/nonexistent/ca.pem";
+	check_int(get(&opt, url, &res), -1);
+	contains(dc_error_last()->message, "'/nonexistent/ca.pem'");
+
+	free(url);
+	free(by_name);
+	free(want);
+	dc_http_response_dispose(&res);
+	tls_stop(&s);
 }
