@@ -25,7 +25,7 @@ struct dc_http_request {
 struct dc_http_response {
 	long status;
 	struct dc_headers headers;
-	struct dc_buf body;       /* capped at DC_MAX_RESPONSE */
+	struct dc_buf body;       /* capped at DC_MAX_RESPONSE or max_response */
 	int timed_out;            /* dc_http_send gave DC_ENETWORK because a
 				   * timeout expired (costs more retry quota) */
 };
