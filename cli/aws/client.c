@@ -145,7 +145,7 @@ static int attempt(struct dc_aws *aws, const struct dc_service *svc,
 	aws->requests++;
 	int sent = dc_http_send(aws->http, req, res);
 	if (sent < 0) {
-		*kind = sent == DC_ENETWORK ? dc_retry_classify(sent, NULL, NULL) : DC_RETRY_NONE;
+		*kind = sent == DC_ENETWORK ? dc_retry_classify(sent, res, NULL) : DC_RETRY_NONE;
 		return sent;
 	}
 	if (res->status >= 200 && res->status < 300)
