@@ -87,7 +87,9 @@ int dc_endpoint_resolve_with(struct dc_endpoint *out, const struct dc_service *s
  * set, then path style ("<endpoint>/bucket/key"). key is raw; it is
  * percent-encoded here (slashes kept). bucket may be NULL (service-level:
  * "<endpoint>/"), key may be NULL (bucket-level: "https://bucket.host/" or
- * "<endpoint>/bucket", as botocore sends them). The result is malloc'ed. */
+ * "<endpoint>/bucket", as botocore sends them). The result is malloc'ed;
+ * NULL with a dc_error if it would pass DC_MAX_SMALL (S3 keys are at most
+ * 1024 bytes, so only a caller's mistake gets there). */
 char *dc_endpoint_s3_url(const struct dc_endpoint *ep, const char *bucket, const char *key,
 			 int force_path_style);
 

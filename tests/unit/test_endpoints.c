@@ -505,3 +505,20 @@ void test_endpoints__s3_url_examples(void)
 	free(u);
 	dc_endpoint_dispose(&ep);
 }
+
+/* Under plain http a dotted bucket may be a host name, but an IP-like one
+ * may not (the http endpoint is built by hand: a resolved one never is). */
+void test_endpoints__s3_http_virtual_hosting(void)
+{
+	char url[] = "http://s3.example.test";
+	struct dc_endpoint ep = { .url = url, .signing_region = NULL, .is_override = 0 };
+	char *u = dc_endpoint_s3_url(&ep, "my.bucket", "k", 0);
+	check_str(u, "http://my.bucket.s3.example.test/k");
+	free(u);
+	u = dc_endpoint_s3_url(&ep, "192.168.1.1", "k", 0);
+	check_str(u, "http://s3.example.test/192.168.1.1/k");
+	free(u);
+	u = dc_endpoint_s3_url(&ep, "1.2.3.4a", NULL, 0);
+	check_str(u, "http://1.2.3.4a.s3.example.test/");
+	free(u);
+}
