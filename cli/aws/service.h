@@ -1,5 +1,7 @@
 /* What deployctl knows of each AWS service: how to name it, sign for it,
- * reach it and talk to it. One row per service in service.c. */
+ * reach it and talk to it. One row per service in service.c; every fact is
+ * copied from botocore's model (data/<model>/<version>/service-2.json
+ * "metadata"), and tests/unit/test_service.c checks the table against it. */
 #ifndef DC_SERVICE_H
 #define DC_SERVICE_H
 
@@ -12,19 +14,24 @@ enum dc_protocol {
 };
 
 struct dc_service {
-	const char *id;            /* name on deployctl's command line and in AWS_ENDPOINT_URL_<ID> (upper-cased, spaces as _) */
-	const char *signing_name;  /* SigV4 service name */
-	const char *endpoint_prefix; /* host label: <prefix>.<region>.amazonaws.com */
+	const char *id;              /* name on deployctl's command line ("elbv2", "tagging") */
+	const char *model;           /* botocore/SDK model name ("resourcegroupstaggingapi") */
+	const char *signing_name;    /* SigV4 service name (model signingName, else endpointPrefix) */
+	const char *endpoint_prefix; /* host label(s): <prefix>.<region>.<dns suffix> ("api.ecr") */
 	enum dc_protocol protocol;
-	const char *api_version;   /* Version= for query, path version for REST */
-	const char *target_prefix; /* JSON: X-Amz-Target prefix ("DynamoDB_20120810") */
-	const char *json_version;  /* JSON: "1.0" or "1.1" */
-	const char *global_region; /* signs for this region whatever the client's (IAM: us-east-1), or NULL */
-	const char *env_name;      /* suffix of AWS_ENDPOINT_URL_<NAME> and key under [services]: the SDKs' service id, e.g. "DYNAMODB" / "dynamodb", "API_GATEWAY_V2"? see service.c */
+	const char *api_version;     /* Version= for query, path version for REST */
+	const char *target_prefix;   /* JSON: X-Amz-Target prefix ("DynamoDB_20120810"), else NULL */
+	const char *json_version;    /* JSON: "1.0" or "1.1" (as the model says), else NULL */
+	const char *sdk_id;          /* the model's serviceId ("CloudWatch Logs") */
+	/* The SDKs' names for overrides, derived from sdk_id (spaces to "_"):
+	 * AWS_ENDPOINT_URL_<env_name>, and <config_key> under [services NAME]. */
+	const char *env_name;        /* "CLOUDWATCH_LOGS" */
+	const char *config_key;      /* "cloudwatch_logs" */
 };
 
-/* The service of that id or signing name ("dynamodb", "apigatewayv2", "s3"),
- * or NULL. */
+/* The service of that id, else the one whose model name, signing name or
+ * endpoint prefix it is ("resourcegroupstaggingapi", "apigateway",
+ * "elasticloadbalancing"), or NULL. */
 const struct dc_service *dc_service_find(const char *id);
 
 /* The table, for listing; terminated by a row with id NULL. */
