@@ -88,11 +88,10 @@ int dc_aws_credentials(struct dc_aws *aws, const struct dc_credentials **out)
 
 int dc_aws_endpoint(struct dc_aws *aws, const struct dc_service *svc, struct dc_endpoint *out)
 {
-	if (!aws->cfg->region && !svc->global_region)
+	if (!aws->cfg->region)
 		return dc_error_set("no AWS region configured for '%s': pass --region or set "
 				    "AWS_REGION", svc->id);
-	return dc_endpoint_resolve(out, aws->cfg, svc,
-				   aws->cfg->region ? aws->cfg->region : svc->global_region);
+	return dc_endpoint_resolve(out, aws->cfg, svc, aws->cfg->region);
 }
 
 /* Headers a previous attempt's signature added, removed so that a retry is
