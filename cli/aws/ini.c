@@ -92,8 +92,10 @@ static int parse_header(struct parser *p, const char *s, const char *e)
 	for (const char *q = s + 1; q < e; q++)
 		if (*q == ']')
 			close = q;
-	if (!close || close == s + 1)
+	if (!close)
 		return syntax_error(p, "section header is missing its ']'");
+	if (close == s + 1)
+		return syntax_error(p, "section header has no name");
 	char *name = dc_xstrndup(s + 1, (size_t)(close - s - 1));
 	if (find_section(p->ini, name)) {
 		int rc = syntax_error(p, "section '%s' appears twice", name);
