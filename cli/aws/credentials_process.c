@@ -17,6 +17,7 @@
 #include "aws/credentials_provider.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/xalloc.h"
 
 extern char **environ;
 
@@ -39,9 +40,38 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* errno for a program that cannot run, looked up as execvp would. Checked
+ * before spawning because posix_spawnp cannot always report it (under
+ * valgrind the child just exits 127, like a command that failed). */
+static int runnable(const char *name)
+{
+	if (strchr(name, '/'))
+		return access(name, X_OK) == 0 ? 0 : errno;
+	const char *dir = getenv("PATH");
+	int err = ENOENT;
+	for (dir = dir ? dir : "/usr/bin:/bin";; dir++) {
+		size_t len = strcspn(dir, ":");
+		/* An empty entry is the current directory. */
+		char *full = len ? dc_xasprintf("%.*s/%s", (int)len, dir, name) : dc_xstrdup(name);
+		int ok = access(full, X_OK) == 0;
+		if (!ok && errno == EACCES)
+			err = EACCES;
+		free(full);
+		if (ok)
+			return 0;
+		dir += len;
+		if (!*dir)
+			return err;
+	}
+}
+
 static int spawn(struct child *c, char **argv, int *out_fd, int *err_fd)
 {
 	int o[2], e[2];
+	int err = runnable(argv[0]);
+	if (err)
+		return dc_error_set("cannot run credential_process '%s' of profile '%s': %s",
+				    c->cmd, c->profile, strerror(err));
 	if (pipe(o) < 0)
 		return dc_error_set("cannot create a pipe: %s", strerror(errno));
 	if (pipe(e) < 0) {
@@ -151,7 +181,7 @@ static int failed(const struct child *c, int status, const struct dc_buf *se)
 
 static int run(struct child *c, char **argv, struct dc_buf *so, struct dc_buf *se)
 {
-	int out_fd, err_fd, status = 0;
+	int out_fd = -1, err_fd = -1, status = 0;
 	c->deadline = now_ms() + c->timeout_ms;
 	if (spawn(c, argv, &out_fd, &err_fd) < 0)
 		return -1;
