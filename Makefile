@@ -47,11 +47,13 @@ deployctl: $(REL_OBJ)
 
 build/rel/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(RELEASE_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(BASE_CFLAGS) $(RELEASE_CFLAGS) -c -o $@ $<
 
 build/asan/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
+	@echo "  CC/asan $<"
+	@$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
 
 # Test files see the harness header and the generated registry.
 build/asan/tests/%.o build/rel/tests/%.o: BASE_CFLAGS += -Itests/unit -Ibuild/gen

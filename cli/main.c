@@ -1,7 +1,6 @@
 /* deployctl's entry point: global options, the command table, and the setup
  * and checks every command shares (git's run_builtin). */
 #include <errno.h>
-#include <stdarg.h>
 
 #include "aws/client.h"
 #include "commands/commands.h"
@@ -38,23 +37,6 @@ static const struct dc_opt global_opts[] = {
 	{ DC_OPT_FLAG, "version", 0, &version_flag, NULL, "print the version" },
 	DC_OPT_TABLE_END
 };
-
-int dc_cli_fail(int code)
-{
-	fprintf(stderr, "deployctl: %s\n", dc_error_last()->message);
-	return code;
-}
-
-int dc_cli_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	fputs("deployctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return DC_EXIT_USAGE;
-}
 
 static const struct dc_command *find_command(const char *name)
 {
