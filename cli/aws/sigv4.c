@@ -5,6 +5,8 @@
 #include "aws/sigv4.h"
 
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <strings.h>
 
 #include <openssl/crypto.h>
@@ -38,21 +40,37 @@ static const char hex_upper[] = "0123456789ABCDEF";
 
 static const EVP_MD *sha256_md;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static pthread_key_t ctx_key;
 
-static void fetch_sha256(void)
+static void free_ctx(void *ctx)
+{
+	EVP_MD_CTX_free(ctx);
+}
+
+static void init_sha256(void)
 {
 	/* One explicit fetch: EVP_sha256() makes OpenSSL 3 search its providers
 	 * again on every digest init, which costs more than hashing a request. */
 	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 	if (!sha256_md)
 		sha256_md = EVP_sha256();
+	if (pthread_key_create(&ctx_key, free_ctx) != 0) {
+		fputs("deployctl: cannot create a thread key\n", stderr);
+		abort();
+	}
 }
 
+/* This thread's digest context, made on first use and freed when the
+ * thread ends: a new context (and OpenSSL's state behind it) per signature
+ * costs as much as hashing the canonical request. */
 static EVP_MD_CTX *digest_ctx(void)
 {
-	pthread_once(&sha256_once, fetch_sha256);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	if (!ctx) {
+	pthread_once(&sha256_once, init_sha256);
+	EVP_MD_CTX *ctx = pthread_getspecific(ctx_key);
+	if (ctx)
+		return ctx;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx || pthread_setspecific(ctx_key, ctx) != 0) {
 		fputs("deployctl: out of memory\n", stderr);
 		abort();
 	}
@@ -102,12 +120,33 @@ static void to_hex(char *out, const unsigned char *bin, size_t n)
 	out[2 * n] = '\0';
 }
 
+/* The strings of a NULL-terminated list, joined into one new string
+ * (printf costs more than the rest of building a signature). */
+static char *concat(const char *first, ...)
+{
+	va_list ap;
+	size_t len = 0;
+	va_start(ap, first);
+	for (const char *s = first; s; s = va_arg(ap, const char *))
+		len += strlen(s);
+	va_end(ap);
+	char *out = dc_xmalloc(len + 1), *p = out;
+	va_start(ap, first);
+	for (const char *s = first; s; s = va_arg(ap, const char *)) {
+		size_t n = strlen(s);
+		memcpy(p, s, n);
+		p += n;
+	}
+	va_end(ap);
+	*p = '\0';
+	return out;
+}
+
 void dc_sha256_hex(char out[65], const void *data, size_t len)
 {
 	unsigned char md[32];
 	EVP_MD_CTX *ctx = digest_ctx();
 	sha256_two(ctx, md, data, len, NULL, 0);
-	EVP_MD_CTX_free(ctx);
 	to_hex(out, md, sizeof(md));
 }
 
@@ -170,25 +209,25 @@ static void w_puts(struct writer *w, const char *s)
 	w_put(w, s, strlen(s));
 }
 
-static void w_lower(struct writer *w, const char *s)
-{
-	for (; *s; s++)
-		w_putc(w, (*s >= 'A' && *s <= 'Z') ? (char)(*s + 32) : *s);
-}
-
 /* ---- URI encoding ----------------------------------------------------- */
 
-static int is_unreserved(unsigned char c)
+/* Bytes written as they are: RFC 3986's unreserved set A-Z a-z 0-9 - . _ ~,
+ * and the same with '/', as bitmaps indexed by byte value. */
+static const uint64_t plain_bytes[2][4] = {
+	{ 0x03ff600000000000, 0x47fffffe87fffffe, 0, 0 },
+	{ 0x03ffe00000000000, 0x47fffffe87fffffe, 0, 0 },
+};
+
+static int is_plain(unsigned char c, int keep_slash)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '.' || c == '_' || c == '~';
+	return (int)((plain_bytes[keep_slash][c >> 6] >> (c & 63)) & 1);
 }
 
 static void w_encoded_byte(struct writer *w, unsigned char c, int keep_slash)
 {
 	if (w->n + 3 > sizeof(w->chunk))
 		w_flush(w);
-	if (is_unreserved(c) || (keep_slash && c == '/')) {
+	if (is_plain(c, keep_slash)) {
 		w->chunk[w->n++] = (char)c;
 		return;
 	}
@@ -197,11 +236,20 @@ static void w_encoded_byte(struct writer *w, unsigned char c, int keep_slash)
 	w->chunk[w->n++] = hex_upper[c & 15];
 }
 
-/* RFC 3986 encoding: everything but the unreserved set (and '/' if kept). */
+/* RFC 3986 encoding: everything but the unreserved set (and '/' if kept).
+ * keep_slash is 0 or 1. */
 static void w_encoded(struct writer *w, const char *s, size_t n, int keep_slash)
 {
-	for (size_t i = 0; i < n; i++)
-		w_encoded_byte(w, (unsigned char)s[i], keep_slash);
+	size_t i = 0;
+	while (i < n) {
+		size_t run = i;
+		while (run < n && is_plain((unsigned char)s[run], keep_slash))
+			run++;
+		w_put(w, s + i, run - i);
+		if (run < n)
+			w_encoded_byte(w, (unsigned char)s[run], keep_slash);
+		i = run + 1;
+	}
 }
 
 static int hex_value(char c)
@@ -324,6 +372,12 @@ struct extra_header {
 	const char *value;
 };
 
+struct added_header {
+	const char *name;
+	const char *key; /* the name in lower case */
+	const char *value;
+};
+
 /* Everything derived from the request and the parameters before the
  * canonical request is written. */
 struct plan {
@@ -336,11 +390,12 @@ struct plan {
 	char payload[65];
 	char expires[24];
 	const char *token; /* NULL when there is none */
-	char *scope;       /* day/region/service/aws4_request */
 	char *credential;  /* access key id/scope */
-	struct extra_header extra[3];
+	const char *scope; /* day/region/service/aws4_request, inside credential */
+	struct added_header extra[3];
 	size_t n_extra;
 	struct dc_buf signed_headers;
+	EVP_MD_CTX *ctx; /* one digest context for every hash of this signature */
 };
 
 static int check_params(const struct dc_sigv4_params *p)
@@ -355,11 +410,27 @@ static int check_params(const struct dc_sigv4_params *p)
 	return 0;
 }
 
+static void put_digits(char *out, int v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v /= 10)
+		out[i] = (char)('0' + v % 10);
+}
+
+/* 20150830T123600Z and 20150830, written by hand: strftime is slow. */
 static int format_dates(char amz_date[17], char day[9], time_t now)
 {
 	struct tm tm;
-	if (!gmtime_r(&now, &tm) || strftime(amz_date, 17, "%Y%m%dT%H%M%SZ", &tm) != 16)
+	if (!gmtime_r(&now, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
 		return dc_error_set("time %lld cannot be written as a signing date", (long long)now);
+	put_digits(amz_date, tm.tm_year + 1900, 4);
+	put_digits(amz_date + 4, tm.tm_mon + 1, 2);
+	put_digits(amz_date + 6, tm.tm_mday, 2);
+	amz_date[8] = 'T';
+	put_digits(amz_date + 9, tm.tm_hour, 2);
+	put_digits(amz_date + 11, tm.tm_min, 2);
+	put_digits(amz_date + 13, tm.tm_sec, 2);
+	amz_date[15] = 'Z';
+	amz_date[16] = '\0';
 	memcpy(day, amz_date, 8);
 	day[8] = '\0';
 	return 0;
@@ -377,13 +448,18 @@ static void plan_payload(struct plan *pl)
 {
 	const struct dc_sigv4_params *p = pl->p;
 	const char *given = header_value(pl->req, "x-amz-content-sha256");
+	const char *fixed = NULL;
 	if (p->unsigned_payload || (pl->presign && p->s3))
-		snprintf(pl->payload, sizeof(pl->payload), "%s", DC_UNSIGNED_PAYLOAD);
+		fixed = DC_UNSIGNED_PAYLOAD;
 	else if (given && !p->s3 && !p->sign_body && strlen(given) < sizeof(pl->payload))
-		snprintf(pl->payload, sizeof(pl->payload), "%s", given);
-	else
-		dc_sha256_hex(pl->payload, pl->req->body.ptr ? pl->req->body.ptr : "",
-			      pl->req->body.len);
+		fixed = given;
+	if (fixed) {
+		memcpy(pl->payload, fixed, strlen(fixed) + 1);
+		return;
+	}
+	unsigned char md[32];
+	sha256_two(pl->ctx, md, dc_buf_cstr(&pl->req->body), pl->req->body.len, NULL, 0);
+	to_hex(pl->payload, md, sizeof(md));
 }
 
 /* Headers dc_sigv4_sign adds before signing; they replace any of the same
@@ -394,11 +470,13 @@ static void plan_extra_headers(struct plan *pl)
 	pl->n_extra = 0;
 	if (pl->presign)
 		return;
-	pl->extra[pl->n_extra++] = (struct extra_header){ "X-Amz-Date", pl->amz_date };
+	pl->extra[pl->n_extra++] = (struct added_header){ "X-Amz-Date", "x-amz-date", pl->amz_date };
 	if (pl->token && !p->omit_session_token)
-		pl->extra[pl->n_extra++] = (struct extra_header){ "X-Amz-Security-Token", pl->token };
+		pl->extra[pl->n_extra++] = (struct added_header){ "X-Amz-Security-Token",
+								  "x-amz-security-token", pl->token };
 	if (p->s3 || p->sign_body || p->unsigned_payload)
-		pl->extra[pl->n_extra++] = (struct extra_header){ "X-Amz-Content-SHA256", pl->payload };
+		pl->extra[pl->n_extra++] = (struct added_header){ "X-Amz-Content-SHA256",
+								  "x-amz-content-sha256", pl->payload };
 }
 
 static int plan_expires(struct plan *pl)
@@ -412,10 +490,11 @@ static int plan_expires(struct plan *pl)
 
 static void plan_dispose(struct plan *pl)
 {
-	free(pl->scope);
 	free(pl->credential);
 	dc_buf_dispose(&pl->signed_headers);
-	pl->scope = pl->credential = NULL;
+	pl->credential = NULL;
+	pl->scope = NULL;
+	pl->ctx = NULL;
 }
 
 static int plan_init(struct plan *pl, const struct dc_http_request *req,
@@ -426,6 +505,7 @@ static int plan_init(struct plan *pl, const struct dc_http_request *req,
 	pl->p = p;
 	pl->req = req;
 	pl->presign = presign;
+	pl->ctx = digest_ctx();
 	if (check_params(p) < 0 || format_dates(pl->amz_date, pl->day, p->now) < 0)
 		return -1;
 	if (!req->method || !req->url)
@@ -434,8 +514,9 @@ static int plan_init(struct plan *pl, const struct dc_http_request *req,
 		return -1;
 	const char *token = p->creds->session_token;
 	pl->token = token && *token ? token : NULL;
-	pl->scope = dc_xasprintf("%s/%s/%s/" TERMINATOR, pl->day, p->region, p->service);
-	pl->credential = dc_xasprintf("%s/%s", p->creds->access_key_id, pl->scope);
+	pl->credential = concat(p->creds->access_key_id, "/", pl->day, "/", p->region, "/",
+				p->service, "/" TERMINATOR, NULL);
+	pl->scope = pl->credential + strlen(p->creds->access_key_id) + 1;
 	plan_payload(pl);
 	plan_extra_headers(pl);
 	return 0;
@@ -444,34 +525,52 @@ static int plan_init(struct plan *pl, const struct dc_http_request *req,
 /* ---- Canonical headers ------------------------------------------------ */
 
 struct sort_header {
-	const char *name;
+	const char *name; /* lower case */
 	const char *value;
 	size_t order;
+};
+
+/* The headers to sign, with lower-case copies of their names. */
+struct header_set {
+	struct sort_header *v; /* followed by the lower-case names */
+	size_t n;
+	char *host;  /* the Host value made from the URL, when the request has none */
 };
 
 static int cmp_header(const void *a, const void *b)
 {
 	const struct sort_header *x = a, *y = b;
-	int c = strcasecmp(x->name, y->name);
+	int c = strcmp(x->name, y->name);
 	if (c)
 		return c;
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-static int is_unsigned_header(const struct plan *pl, const char *name)
+/* Most names start with a letter none of the unsigned headers starts with,
+ * which settles them without a string compare. */
+static int is_hop_header(const char *lname)
 {
+	char c = lname[0];
+	if (c != 'c' && c != 'e' && c != 'k' && c != 'p' && c != 't' && c != 'u' && c != 'x')
+		return 0;
 	for (size_t i = 0; i < sizeof(unsigned_headers) / sizeof(*unsigned_headers); i++)
-		if (strcasecmp(name, unsigned_headers[i]) == 0)
+		if (unsigned_headers[i][0] == c && strcmp(lname, unsigned_headers[i]) == 0)
 			return 1;
+	return 0;
+}
+
+static int is_unsigned_header(const struct plan *pl, const char *lname)
+{
+	if (is_hop_header(lname))
+		return 1;
 	for (size_t i = 0; i < pl->n_extra; i++)
-		if (strcasecmp(name, pl->extra[i].name) == 0)
+		if (strcmp(lname, pl->extra[i].key) == 0)
 			return 1;
 	if (pl->presign)
 		return 0;
 	/* Signing replaces these, or (IoT style) adds the token afterwards. */
-	return strcasecmp(name, "authorization") == 0 ||
-	       (pl->token && pl->p->omit_session_token &&
-		strcasecmp(name, "x-amz-security-token") == 0);
+	return strcmp(lname, "authorization") == 0 ||
+	       (pl->token && pl->p->omit_session_token && strcmp(lname, "x-amz-security-token") == 0);
 }
 
 static int is_space(char c)
@@ -483,72 +582,92 @@ static int is_space(char c)
  * into one space. */
 static void w_trimmed(struct writer *w, const char *v)
 {
-	int pending = 0, started = 0;
-	for (; *v; v++) {
-		if (is_space(*v)) {
-			pending = started;
-			continue;
-		}
-		if (pending)
+	for (int first = 1;; first = 0) {
+		while (is_space(*v))
+			v++;
+		size_t run = 0;
+		while (v[run] && !is_space(v[run]))
+			run++;
+		if (run == 0)
+			return;
+		if (!first)
 			w_putc(w, ' ');
-		pending = 0;
-		started = 1;
-		w_putc(w, *v);
+		w_put(w, v, run);
+		v += run;
 	}
 }
 
+/* Copies s in lower case to dst; returns the byte after its NUL. */
+static char *lower_copy(char *dst, const char *s)
+{
+	for (; *s; s++)
+		*dst++ = (*s >= 'A' && *s <= 'Z') ? (char)(*s + 32) : *s;
+	*dst = '\0';
+	return dst + 1;
+}
+
+static void add_sort_header(struct header_set *hs, const char *lname, const char *value)
+{
+	hs->v[hs->n] = (struct sort_header){ lname, value, hs->n };
+	hs->n++;
+}
+
 /* The headers to sign, sorted by name, request order kept among equals. */
-static struct sort_header *collect_headers(const struct plan *pl, size_t *count, char **host)
+static void collect_headers(struct header_set *hs, const struct plan *pl)
 {
 	const struct dc_headers *h = &pl->req->headers;
-	struct sort_header *v = dc_xmalloc((h->n + pl->n_extra + 1) * sizeof(*v));
-	size_t n = 0;
-	*host = NULL;
+	size_t total = sizeof("host");
+	int has_host = 0;
+	for (size_t i = 0; i < h->n; i++)
+		total += strlen(h->v[i].name) + 1;
+	size_t count = h->n + pl->n_extra + 1;
+	hs->v = dc_xmalloc(count * sizeof(*hs->v) + total); /* the names follow the array */
+	hs->n = 0;
+	hs->host = NULL;
+	char *next = (char *)(hs->v + count);
 	for (size_t i = 0; i < h->n; i++) {
-		if (!is_unsigned_header(pl, h->v[i].name)) {
-			v[n] = (struct sort_header){ h->v[i].name, h->v[i].value, n };
-			n++;
-		}
+		char *lname = next;
+		next = lower_copy(next, h->v[i].name);
+		has_host |= strcmp(lname, "host") == 0;
+		if (!is_unsigned_header(pl, lname))
+			add_sort_header(hs, lname, h->v[i].value);
 	}
-	for (size_t i = 0; i < pl->n_extra; i++, n++)
-		v[n] = (struct sort_header){ pl->extra[i].name, pl->extra[i].value, n };
-	if (!header_value(pl->req, "host")) {
-		*host = host_from_url(&pl->url);
-		v[n] = (struct sort_header){ "host", *host, n };
-		n++;
+	for (size_t i = 0; i < pl->n_extra; i++)
+		add_sort_header(hs, pl->extra[i].key, pl->extra[i].value);
+	if (!has_host) {
+		hs->host = host_from_url(&pl->url);
+		add_sort_header(hs, "host", hs->host);
 	}
-	qsort(v, n, sizeof(*v), cmp_header);
-	*count = n;
-	return v;
+	qsort(hs->v, hs->n, sizeof(*hs->v), cmp_header);
 }
 
 /* Writes "name:value\n" lines into block and "a;b;c" into pl->signed_headers. */
 static int canonical_headers(struct dc_buf *block, struct plan *pl)
 {
-	char *host;
-	size_t n;
-	struct sort_header *v = collect_headers(pl, &n, &host);
+	struct header_set hs;
 	struct writer w, s;
+	collect_headers(&hs, pl);
 	w_init(&w, block);
 	w_init(&s, &pl->signed_headers);
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && strcasecmp(v[i].name, v[i - 1].name) == 0) {
+	for (size_t i = 0; i < hs.n; i++) {
+		const char *name = hs.v[i].name;
+		if (i > 0 && strcmp(name, hs.v[i - 1].name) == 0) {
 			w_putc(&w, ',');
 		} else {
 			if (i > 0) {
 				w_putc(&w, '\n');
 				w_putc(&s, ';');
 			}
-			w_lower(&w, v[i].name);
+			w_puts(&w, name);
 			w_putc(&w, ':');
-			w_lower(&s, v[i].name);
+			w_puts(&s, name);
 		}
-		w_trimmed(&w, v[i].value);
+		w_trimmed(&w, hs.v[i].value);
 	}
-	if (n)
+	if (hs.n)
 		w_putc(&w, '\n');
-	free(v);
-	free(host);
+	free(hs.v);
+	free(hs.host);
 	return w_flush(&w) | w_flush(&s);
 }
 
@@ -764,16 +883,22 @@ int dc_sigv4_canonical_request(struct dc_buf *out, const struct dc_http_request 
 	return rc;
 }
 
-static int write_string_to_sign(struct dc_buf *out, const char *canonical_request,
-				const char *amz_date, const char *scope)
+static int write_string_to_sign(EVP_MD_CTX *ctx, struct dc_buf *out, const char *canonical,
+				size_t canonical_len, const char *amz_date, const char *scope)
 {
 	unsigned char md[32];
 	char hex[65];
-	EVP_MD_CTX *ctx = digest_ctx();
-	sha256_two(ctx, md, canonical_request, strlen(canonical_request), NULL, 0);
-	EVP_MD_CTX_free(ctx);
+	struct writer w;
+	sha256_two(ctx, md, canonical, canonical_len, NULL, 0);
 	to_hex(hex, md, sizeof(md));
-	return dc_buf_printf(out, ALGORITHM "\n%s\n%s\n%s", amz_date, scope, hex);
+	w_init(&w, out);
+	w_puts(&w, ALGORITHM "\n");
+	w_puts(&w, amz_date);
+	w_putc(&w, '\n');
+	w_puts(&w, scope);
+	w_putc(&w, '\n');
+	w_put(&w, hex, 64);
+	return w_flush(&w);
 }
 
 int dc_sigv4_string_to_sign(struct dc_buf *out, const char *canonical_request,
@@ -782,8 +907,10 @@ int dc_sigv4_string_to_sign(struct dc_buf *out, const char *canonical_request,
 	char amz_date[17], day[9];
 	if (check_params(p) < 0 || format_dates(amz_date, day, p->now) < 0)
 		return -1;
-	char *scope = dc_xasprintf("%s/%s/%s/" TERMINATOR, day, p->region, p->service);
-	int rc = write_string_to_sign(out, canonical_request, amz_date, scope);
+	char *scope = concat(day, "/", p->region, "/", p->service, "/" TERMINATOR, NULL);
+	EVP_MD_CTX *ctx = digest_ctx();
+	int rc = write_string_to_sign(ctx, out, canonical_request, strlen(canonical_request),
+				      amz_date, scope);
 	free(scope);
 	return rc;
 }
@@ -887,18 +1014,15 @@ int dc_sigv4_signing_key(unsigned char out[32], const struct dc_sigv4_params *p)
 		return -1;
 	EVP_MD_CTX *ctx = digest_ctx();
 	int rc = signing_key(ctx, out, p, day);
-	EVP_MD_CTX_free(ctx);
 	return rc;
 }
 
-static void sign_string(char out[65], const char *string_to_sign, const struct dc_sigv4_params *p,
-			const char *day)
+static void sign_string(EVP_MD_CTX *ctx, char out[65], const char *string_to_sign, size_t len,
+			const struct dc_sigv4_params *p, const char *day)
 {
 	unsigned char key[32], mac[32];
-	EVP_MD_CTX *ctx = digest_ctx();
 	signing_key(ctx, key, p, day);
-	hmac_sha256(ctx, mac, key, sizeof(key), string_to_sign, strlen(string_to_sign));
-	EVP_MD_CTX_free(ctx);
+	hmac_sha256(ctx, mac, key, sizeof(key), string_to_sign, len);
 	OPENSSL_cleanse(key, sizeof(key));
 	to_hex(out, mac, sizeof(mac));
 }
@@ -908,7 +1032,8 @@ int dc_sigv4_signature(char out[65], const char *string_to_sign, const struct dc
 	char amz_date[17], day[9];
 	if (check_params(p) < 0 || format_dates(amz_date, day, p->now) < 0)
 		return -1;
-	sign_string(out, string_to_sign, p, day);
+	EVP_MD_CTX *ctx = digest_ctx();
+	sign_string(ctx, out, string_to_sign, strlen(string_to_sign), p, day);
 	return 0;
 }
 
@@ -919,15 +1044,35 @@ static int sign_plan(char sig[65], struct plan *pl)
 	struct dc_buf sts = DC_BUF_INIT(DC_MAX_SMALL);
 	int rc = build_canonical(&canon, pl);
 	if (rc == 0)
-		rc = write_string_to_sign(&sts, dc_buf_cstr(&canon), pl->amz_date, pl->scope);
+		rc = write_string_to_sign(pl->ctx, &sts, dc_buf_cstr(&canon), canon.len, pl->amz_date,
+					  pl->scope);
 	if (rc == 0)
-		sign_string(sig, dc_buf_cstr(&sts), pl->p, pl->day);
+		sign_string(pl->ctx, sig, dc_buf_cstr(&sts), sts.len, pl->p, pl->day);
 	dc_buf_dispose(&canon);
 	dc_buf_dispose(&sts);
 	return rc;
 }
 
 /* ---- The two entry points --------------------------------------------- */
+
+/* dc_headers_set, taking over `value`, and in place when the field is there
+ * once already (a retry signs the same request again). */
+static void put_header(struct dc_headers *h, const char *name, char *value)
+{
+	size_t at = h->n, count = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		if (strcasecmp(h->v[i].name, name) == 0) {
+			at = count++ ? at : i;
+		}
+	}
+	if (count == 1) {
+		free(h->v[at].value);
+		h->v[at].value = value;
+		return;
+	}
+	dc_headers_set(h, name, value);
+	free(value);
+}
 
 int dc_sigv4_sign(struct dc_http_request *req, const struct dc_sigv4_params *p)
 {
@@ -938,15 +1083,13 @@ int dc_sigv4_sign(struct dc_http_request *req, const struct dc_sigv4_params *p)
 		rc = sign_plan(sig, &pl);
 	if (rc < 0)
 		goto done;
-	dc_headers_remove(&req->headers, "Authorization");
 	for (size_t i = 0; i < pl.n_extra; i++)
-		dc_headers_set(&req->headers, pl.extra[i].name, pl.extra[i].value);
+		put_header(&req->headers, pl.extra[i].name, dc_xstrdup(pl.extra[i].value));
 	if (pl.token && p->omit_session_token)
-		dc_headers_set(&req->headers, "X-Amz-Security-Token", pl.token);
-	char *auth = dc_xasprintf(ALGORITHM " Credential=%s, SignedHeaders=%s, Signature=%s",
-				  pl.credential, dc_buf_cstr(&pl.signed_headers), sig);
-	dc_headers_add(&req->headers, "Authorization", auth);
-	free(auth);
+		put_header(&req->headers, "X-Amz-Security-Token", dc_xstrdup(pl.token));
+	put_header(&req->headers, "Authorization",
+		   concat(ALGORITHM " Credential=", pl.credential, ", SignedHeaders=",
+			  dc_buf_cstr(&pl.signed_headers), ", Signature=", sig, NULL));
 done:
 	plan_dispose(&pl);
 	return rc;

@@ -185,6 +185,8 @@ static struct job *read_jobs(size_t *count)
 		json_decref(in);
 	}
 	free(line);
+	for (size_t i = 0; i < n; i++)
+		v[i].params.creds = &v[i].creds; /* the array moved as it grew */
 	*count = n;
 	return v;
 }
