@@ -73,6 +73,13 @@ build/asan/unit-tests: $(ASAN_LIB_OBJ) $(TEST_OBJ)
 build/rel/unit-tests: $(VG_OBJ)
 	$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(LDLIBS)
 
+# The signer behind a JSON-lines pipe, for tests/sigv4 and tests/bench.
+build/asan/sigv4-driver: $(ASAN_LIB_OBJ) build/asan/tests/tools/sigv4_driver.o
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+build/rel/sigv4-driver: $(LIB_SRC:%.c=build/rel/%.o) build/rel/tests/tools/sigv4_driver.o
+	$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(LDLIBS)
+
 deps:
 	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
