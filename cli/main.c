@@ -4,6 +4,7 @@
 
 #include "aws/client.h"
 #include "commands/commands.h"
+#include "stack/state.h"
 #include "util/error.h"
 
 static int cmd_help(struct dc_cli *cli, const struct dc_strlist *args);
@@ -13,7 +14,19 @@ static const struct dc_command commands[] = {
 	{ "api", cmd_api, DC_CMD_NEEDS_AWS | DC_CMD_NEEDS_REGION, api_opts,
 	  "api SERVICE METHOD PATH [-H 'Name: value']... [-d DATA|@FILE] [-i] [--dry-run]",
 	  "send a signed request to any AWS API and print the answer" },
+	{ "destroy", cmd_destroy, DC_CMD_NEEDS_STATE, destroy_opts,
+	  "destroy NAME... | --all [--sweep]",
+	  "delete every resource of stacks, and their state" },
 	{ "help", cmd_help, 0, NULL, "help [COMMAND]", "show help for deployctl or a command" },
+	{ "history", cmd_history, DC_CMD_NEEDS_STATE, NULL, "history [NAME]",
+	  "show what deployctl did, newest first (the state's git log)" },
+	{ "list", cmd_list, DC_CMD_NEEDS_STATE, NULL, "list",
+	  "list the architectures and the deployed stacks" },
+	{ "status", cmd_status, DC_CMD_NEEDS_STATE, NULL, "status [NAME]",
+	  "show stacks and the state of each of their resources" },
+	{ "up", cmd_up, DC_CMD_NEEDS_STATE, up_opts,
+	  "up ARCH [--name NAME] [--param NAME=VALUE]... [--dry-run] [--parallel N]",
+	  "create a stack of an architecture, or bring it up to date; print its URL" },
 	{ "version", cmd_version, 0, NULL, "version", "print deployctl's version" },
 	{ "whoami", cmd_whoami, DC_CMD_NEEDS_AWS | DC_CMD_NEEDS_REGION, whoami_opts, "whoami",
 	  "show the AWS account, identity and region in use" },
@@ -30,6 +43,7 @@ static const struct dc_opt global_opts[] = {
 	{ DC_OPT_STRING, "region", 0, &cli.region, "REGION", "AWS region (else AWS_REGION, the profile)" },
 	{ DC_OPT_STRING, "profile", 0, &cli.profile, "NAME", "profile of ~/.aws/config to use" },
 	{ DC_OPT_STRING, "endpoint-url", 0, &cli.endpoint_url, "URL", "send every request to URL" },
+	{ DC_OPT_STRING, "state-dir", 0, &cli.state_dir, "DIR", "state directory (else DEPLOYCTL_STATE_DIR, .deployctl)" },
 	{ DC_OPT_STRING, "output", 'o', &output_arg, "text|json", "output format (default text)" },
 	{ DC_OPT_FLAG, "debug", 0, &cli.debug, NULL, "log requests and answers on stderr, secrets redacted" },
 	{ DC_OPT_FLAG, "quiet", 'q', &cli.quiet, NULL, "print results only, no progress" },
@@ -104,6 +118,8 @@ static int parse_output(void)
 /* Central setup for a command's flags, so no command repeats it. */
 static int setup(const struct dc_command *cmd)
 {
+	if ((cmd->flags & DC_CMD_NEEDS_STATE) && dc_state_open(&cli.state, cli.state_dir) < 0)
+		return dc_cli_fail(DC_EXIT_FAILED);
 	if (!(cmd->flags & DC_CMD_NEEDS_AWS))
 		return DC_EXIT_OK;
 	struct dc_aws_options opt = {
@@ -147,6 +163,8 @@ static int run(const struct dc_command *cmd, int argc, char **argv)
 done:
 	dc_aws_free(cli.aws);
 	cli.aws = NULL;
+	dc_state_free(cli.state);
+	cli.state = NULL;
 	dc_strlist_dispose(&args);
 	return finish_stdout(code);
 }

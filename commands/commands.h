@@ -7,6 +7,8 @@
 #include "opt.h"
 
 struct dc_aws;
+struct dc_state;
+struct dc_engine_options;
 
 enum dc_exit {
 	DC_EXIT_OK = 0,
@@ -18,7 +20,8 @@ enum dc_exit {
 /* Setup the command needs before it runs, done centrally in main.c. */
 enum dc_cmd_flags {
 	DC_CMD_NEEDS_AWS = 1 << 0,   /* an AWS client (config loaded) */
-	DC_CMD_NEEDS_REGION = 1 << 1 /* ... with a region configured */
+	DC_CMD_NEEDS_REGION = 1 << 1, /* ... with a region configured */
+	DC_CMD_NEEDS_STATE = 1 << 2   /* the state directory, opened (created if absent) */
 };
 
 enum dc_output { DC_OUTPUT_TEXT, DC_OUTPUT_JSON };
@@ -31,7 +34,9 @@ struct dc_cli {
 	enum dc_output output;
 	int debug;
 	int quiet;
-	struct dc_aws *aws; /* set when the command has DC_CMD_NEEDS_AWS */
+	const char *state_dir;
+	struct dc_aws *aws;     /* set when the command has DC_CMD_NEEDS_AWS */
+	struct dc_state *state; /* set when the command has DC_CMD_NEEDS_STATE */
 };
 
 struct dc_command {
@@ -48,6 +53,17 @@ int dc_cli_fail(int code);
 /* Print "deployctl: <formatted>" and return DC_EXIT_USAGE. */
 int dc_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Engine options from the global options: progress on stderr when it is a
+ * terminal and --quiet is not given. */
+void dc_cli_engine_options(const struct dc_cli *cli, struct dc_engine_options *out);
+
+int cmd_up(struct dc_cli *cli, const struct dc_strlist *args);
+extern const struct dc_opt up_opts[];
+int cmd_destroy(struct dc_cli *cli, const struct dc_strlist *args);
+extern const struct dc_opt destroy_opts[];
+int cmd_status(struct dc_cli *cli, const struct dc_strlist *args);
+int cmd_list(struct dc_cli *cli, const struct dc_strlist *args);
+int cmd_history(struct dc_cli *cli, const struct dc_strlist *args);
 int cmd_whoami(struct dc_cli *cli, const struct dc_strlist *args);
 extern const struct dc_opt whoami_opts[];
 int cmd_api(struct dc_cli *cli, const struct dc_strlist *args);

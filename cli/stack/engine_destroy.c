@@ -1,0 +1,170 @@
+/* destroy: every recorded resource deleted in reverse dependency order,
+ * independent ones at the same time; with --sweep, also what the resource
+ * types find by tag or name that state does not know. */
+#include "stack/engine_internal.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+/* Recorded resources deleted in reverse order of their recorded
+ * dependencies. */
+struct deletion {
+	struct engine *e;
+	const char **ids;
+	size_t n;
+};
+
+static int run_deletion(void *arg, void *worker, size_t i)
+{
+	struct deletion *o = arg;
+	int rc = engine_delete_entry(o->e, worker, o->ids[i]);
+	if (rc < 0)
+		engine_fail(o->e, o->ids[i]);
+	return rc;
+}
+
+static int deletion_worker_init(void *arg, void **worker)
+{
+	return engine_worker_init(((struct deletion *)arg)->e, worker);
+}
+
+static void deletion_worker_dispose(void *arg, void *worker)
+{
+	engine_worker_dispose(((struct deletion *)arg)->e, worker);
+}
+
+/* Node i must wait for every orphan that depends on it. */
+static struct dc_sched_node *reverse_nodes(struct engine *e, const char **ids, size_t n)
+{
+	struct dc_sched_node *nodes = dc_xcalloc(n ? n : 1, sizeof(*nodes));
+	for (size_t i = 0; i < n; i++) {
+		size_t *deps = dc_xcalloc(n ? n : 1, sizeof(*deps));
+		for (size_t j = 0; j < n; j++) {
+			json_t *d = json_object_get(engine_entry(e, ids[j]), "deps");
+			size_t k;
+			json_t *dep;
+			json_array_foreach(d, k, dep) {
+				if (j != i && strcmp(json_string_value(dep), ids[i]) == 0)
+					deps[nodes[i].ndeps++] = j;
+			}
+		}
+		nodes[i].deps = deps;
+	}
+	return nodes;
+}
+
+int engine_delete_all(struct engine *e, const char **ids, size_t n, int parallel)
+{
+	struct deletion o = { e, ids, n };
+	struct dc_sched_ops ops = { deletion_worker_init, deletion_worker_dispose, run_deletion };
+	pthread_mutex_lock(&e->lock);
+	struct dc_sched_node *nodes = reverse_nodes(e, ids, n);
+	pthread_mutex_unlock(&e->lock);
+	int rc = n ? dc_sched_run(nodes, n, parallel, &ops, &o) : 0;
+	for (size_t i = 0; i < n; i++)
+		free((void *)nodes[i].deps);
+	free(nodes);
+	return rc;
+}
+
+static int destroy_recorded(struct engine *e, int parallel)
+{
+	json_t *res = json_object_get(e->doc, "resources");
+	const char **ids = dc_xcalloc(json_object_size(res) + 1, sizeof(*ids));
+	size_t n = 0;
+	const char *id;
+	json_t *v;
+	json_object_foreach(res, id, v)
+		ids[n++] = dc_xstrdup(id);
+	int rc = engine_delete_all(e, ids, n, parallel);
+	for (size_t i = 0; i < n; i++)
+		free((void *)ids[i]);
+	free(ids);
+	return rc;
+}
+
+/* Sweep one logical resource of one template: whatever its type finds for
+ * this stack is deleted. */
+static int sweep_one(struct engine *e, struct worker *w, const struct dc_template *t,
+		     const struct dc_template_resource *r)
+{
+	const struct dc_resource_type *type = dc_resource_type_find(r->type);
+	struct dc_res_ctx ctx;
+	json_t *found = NULL;
+	if (!type->find)
+		return 0;
+	engine_ctx(e, w, r->id, &ctx);
+	ctx.template_dir = t->dir;
+	if (type->find(&ctx, r->props, &found) < 0)
+		return -1;
+	size_t i;
+	json_t *attrs;
+	int rc = 0;
+	json_array_foreach(found, i, attrs) {
+		engine_say(e, "sweeping %s (%s %s)", r->id, r->type,
+			   json_string_value(json_object_get(attrs, "id")));
+		if (type->delete(&ctx, attrs) < 0) {
+			engine_fail(e, r->id);
+			rc = -1;
+		}
+	}
+	json_decref(found);
+	return rc;
+}
+
+/* Every template's resources in reverse order, so that what depends on
+ * another goes first, whichever architecture the stack was. */
+static int sweep(struct engine *e)
+{
+	struct dc_strlist archs = { 0 };
+	const char *root = dc_template_root();
+	void *worker;
+	if (dc_template_list(&archs, root) < 0 || engine_worker_init(e, &worker) < 0)
+		return -1;
+	int rc = 0;
+	for (size_t a = 0; a < archs.n; a++) {
+		struct dc_template *t;
+		if (dc_template_load(&t, root, archs.v[a], NULL) < 0) {
+			rc = -1;
+			continue;
+		}
+		for (size_t i = t->nres; i-- > 0;)
+			if (sweep_one(e, worker, t, &t->res[i]) < 0)
+				rc = -1;
+		dc_template_free(t);
+	}
+	engine_worker_dispose(e, worker);
+	for (size_t a = 0; a < archs.n; a++)
+		free((void *)archs.v[a]);
+	dc_strlist_dispose(&archs);
+	return rc;
+}
+
+static int remove_stack(struct dc_state *st, const char *name)
+{
+	char *msg = dc_xasprintf("%s: destroyed", name);
+	int rc = dc_state_remove(st, name, msg);
+	free(msg);
+	/* A sweep of a stack state never knew has nothing to remove. */
+	return rc == DC_ENOTFOUND ? 0 : rc;
+}
+
+int dc_engine_destroy(struct dc_engine_result *out, struct dc_state *st, const char *name,
+		      int do_sweep, const struct dc_engine_options *opt)
+{
+	struct engine e;
+	struct dc_engine_options local = *opt;
+	engine_init(&e, st, name, &local, out);
+	int parallel = opt->parallel > 0 ? opt->parallel : DC_ENGINE_PARALLEL;
+	int rc = engine_open_doc(&e, NULL, NULL, do_sweep, &local);
+	if (rc == 0) {
+		int failed = destroy_recorded(&e, parallel) < 0;
+		if (do_sweep)
+			failed |= sweep(&e) < 0;
+		if (failed)
+			rc = engine_report_failure(&e, "destroy");
+		else if (json_object_size(json_object_get(e.doc, "resources")) == 0)
+			rc = remove_stack(st, name);
+	}
+	engine_dispose(&e);
+	return rc;
+}
