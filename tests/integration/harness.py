@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -145,12 +146,19 @@ def run_tests(modules, binary, selected):
 class FaultProxy:
     """tests/tools/faultproxy.py in front of moto, for one test."""
 
-    def __init__(self, upstream, rate, seed=1, faults="throttle,503,reset", delay_ms=0):
+    def __init__(self, upstream, rate, seed=1, faults="throttle,503,reset", delay_ms=0,
+                 log=None, kill_after=0, kill_pid_file=None):
         port_file = tempfile.mktemp(prefix="faultproxy-")
+        extra = []
+        if log:
+            extra += ["--log", log]
+        if kill_after:
+            extra += ["--kill-after", str(kill_after), "--kill-pid-file", kill_pid_file]
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, "tests/tools/faultproxy.py"),
              "--upstream", upstream, "--rate", str(rate), "--seed", str(seed),
-             "--faults", faults, "--delay-ms", str(delay_ms), "--port-file", port_file])
+             "--faults", faults, "--delay-ms", str(delay_ms), "--port-file", port_file,
+             *extra])
         deadline = time.time() + 20
         while not os.path.exists(port_file):
             if time.time() > deadline or self.proc.poll() is not None:
@@ -164,6 +172,10 @@ class FaultProxy:
         import json
         with urllib.request.urlopen(self.url + "/__faultproxy__", timeout=5) as r:
             return json.loads(r.read())
+
+    def arm(self, kill_after, pid_file):
+        q = urllib.parse.urlencode({"kill_after": kill_after, "pid_file": pid_file})
+        urllib.request.urlopen(self.url + "/__faultproxy__/arm?" + q, timeout=5).read()
 
     def stop(self):
         self.proc.terminate()

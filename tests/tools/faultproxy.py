@@ -6,10 +6,18 @@ bodies, and a fixed added latency (a real AWS round trip).
     python3 faultproxy.py --upstream http://127.0.0.1:5000 --rate 0.2 --seed 7 \
         [--faults throttle,503,reset,lost,truncate] [--delay-ms 50] [--port-file F]
 
-GET /__faultproxy__ returns the counts as JSON: requests, and faults by kind.
-Each request's fault is drawn from one seeded generator, so a run repeats."""
+GET /__faultproxy__/arm?kill_after=N&pid_file=F re-arms the kill for the next
+run. GET /__faultproxy__ returns the counts as JSON: requests, and faults by kind.
+Each request's fault is drawn from one seeded generator, so a run repeats.
+
+--log FILE appends one JSON line per request (method, path, X-Amz-Target,
+the query Action); --kill-after N --kill-pid-file F sends SIGKILL to the pid
+in F right after the N-th request has reached the upstream (its effect is
+made, its answer never arrives): a crash at the worst moment."""
 import argparse
 import http.client
+import os
+import signal
 import http.server
 import json
 import random
@@ -35,6 +43,21 @@ class State:
         self.lock = threading.Lock()
         self.counts = {"requests": 0}
         self.kinds = [k for k in args.faults.split(",") if k]
+
+    def log(self, handler, body):
+        if not self.args.log:
+            return
+        action = urllib.parse.parse_qs(body.decode(errors="replace")).get("Action", [None])[0]
+        line = json.dumps({"method": handler.command, "path": handler.path,
+                           "target": handler.headers.get("X-Amz-Target"), "action": action})
+        with self.lock, open(self.args.log, "a") as f:
+            f.write(line + "\n")
+
+    def forwarded(self):
+        """Count a request that reached upstream; 1 when it is the one to kill after."""
+        with self.lock:
+            self.counts["forwarded"] = self.counts.get("forwarded", 0) + 1
+            return self.args.kill_after and self.counts["forwarded"] == self.args.kill_after
 
     def draw(self):
         with self.lock:
@@ -104,6 +127,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _handle(self):
+        if self.path.startswith("/__faultproxy__/arm"):
+            q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            with STATE.lock:
+                STATE.args.kill_after = int(q["kill_after"][0])
+                STATE.args.kill_pid_file = q["pid_file"][0]
+                STATE.counts["forwarded"] = 0
+            return self._send(200, b"armed", "text/plain")
         if self.path == "/__faultproxy__":
             with STATE.lock:
                 self._send(200, json.dumps(STATE.counts).encode(), "application/json")
@@ -120,7 +150,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._send(500, b'{"__type":"InternalFailure"}', "application/json")
         if fault == "reset":
             return self._reset()
+        STATE.log(self, body)
         res, data = self._forward(body)
+        if STATE.forwarded():
+            with open(STATE.args.kill_pid_file) as f:
+                os.kill(int(f.read().strip()), signal.SIGKILL)
+            return self._reset()
         if fault == "lost":
             return self._reset()
         self._relay(res, data, truncate=(fault == "truncate"))
@@ -137,6 +172,9 @@ def main():
     ap.add_argument("--faults", default="throttle,503,reset")
     ap.add_argument("--delay-ms", type=int, default=0)
     ap.add_argument("--port-file")
+    ap.add_argument("--log")
+    ap.add_argument("--kill-after", type=int, default=0)
+    ap.add_argument("--kill-pid-file")
     args = ap.parse_args()
     STATE = State(args)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)

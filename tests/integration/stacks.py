@@ -1,0 +1,93 @@
+"""Helpers for stack tests: run deployctl up/destroy against moto, and look
+at what exists in moto with boto3, independently of deployctl's state."""
+import json
+import os
+import shutil
+
+from harness import ROOT, expect, expect_eq, expect_ok
+
+ARCHS = ["lambda-python-s3", "lambda-python-dynamodb", "lambda-js-dynamodb"]
+
+
+def stack_env(env, url=None, templates=None):
+    e = {"DEPLOYCTL_STATE_DIR": os.path.join(env.home, "state")}
+    if url:
+        e["AWS_ENDPOINT_URL"] = url
+    if templates:
+        e["DEPLOYCTL_TEMPLATES"] = templates
+    return e
+
+
+def up(env, arch, name, *extra, url=None, templates=None, check=True):
+    r = env.run("-o", "json", "up", arch, "--name", name, *extra,
+                env=stack_env(env, url, templates), timeout=600)
+    if check:
+        expect_ok(r, "up %s" % arch)
+        return json.loads(r.stdout)
+    return r
+
+
+def destroy(env, *names, url=None, check=True, extra=()):
+    r = env.run("destroy", *names, *extra, env=stack_env(env, url), timeout=600)
+    if check:
+        expect_ok(r, "destroy %s" % (names,))
+    return r
+
+
+def copy_templates(env):
+    dst = os.path.join(env.home, "templates")
+    shutil.copytree(os.path.join(ROOT, "templates"), dst)
+    return dst
+
+
+def what_exists(env, name):
+    """Every resource in moto that belongs to stack `name`, by name prefix
+    or by the deployctl:stack tag: what a user would be billed for."""
+    found = []
+    prefix = name + "-"
+    ddb = env.boto("dynamodb")
+    found += ["table:" + t for t in ddb.list_tables()["TableNames"] if t.startswith(prefix)]
+    iam = env.boto("iam")
+    found += ["role:" + r["RoleName"] for r in iam.list_roles()["Roles"]
+              if r["RoleName"].startswith(prefix)]
+    lam = env.boto("lambda")
+    found += ["function:" + f["FunctionName"] for f in lam.list_functions()["Functions"]
+              if f["FunctionName"].startswith(prefix)]
+    apis = env.boto("apigatewayv2").get_apis()["Items"]
+    found += ["api:" + a["Name"] for a in apis
+              if a["Name"].startswith(prefix) or a.get("Tags", {}).get("deployctl:stack") == name]
+    s3 = env.boto("s3")
+    found += ["bucket:" + b["Name"] for b in s3.list_buckets()["Buckets"]
+              if b["Name"].startswith(prefix)]
+    logs = env.boto("logs")
+    found += ["log-group:" + g["logGroupName"]
+              for g in logs.describe_log_groups()["logGroups"]
+              if ("/" + name + "-") in g["logGroupName"]]
+    tagged = env.boto("resourcegroupstaggingapi").get_resources(
+        TagFilters=[{"Key": "deployctl:stack", "Values": [name]}])["ResourceTagMappingList"]
+    found += ["tagged:" + t["ResourceARN"] for t in tagged]
+    return sorted(set(found))
+
+
+def expect_nothing_left(env, name):
+    left = what_exists(env, name)
+    expect_eq(left, [], "resources of stack %s left in AWS" % name)
+
+
+def read_log(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def changing_calls(log):
+    """Requests that may change AWS: everything but reads."""
+    reads = ("Get", "Describe", "List")
+    out = []
+    for r in log:
+        op = r["action"] or (r["target"] or "").split(".")[-1]
+        if r["method"] in ("GET", "HEAD") or op.startswith(reads):
+            continue
+        out.append("%s %s %s" % (r["method"], r["path"].split("?")[0], op))
+    return out

@@ -1,0 +1,45 @@
+"""Crash safety: deployctl up killed with SIGKILL right after each of its
+AWS calls in turn (the call's effect made, its answer never read), then
+destroy, or up again then destroy: nothing may be left behind."""
+import os
+import subprocess
+
+from harness import FaultProxy, expect, expect_eq, expect_ok
+from stacks import destroy, expect_nothing_left, stack_env, up
+
+ARCH = "lambda-python-dynamodb"
+
+
+def killed_up(env, proxy, name, n):
+    pid_file = os.path.join(env.home, "pid")
+    proxy.arm(n, pid_file)
+    e = dict(env.vars, **stack_env(env, proxy.url))
+    p = subprocess.Popen([env.binary, "-q", "up", ARCH, "--name", name, "--parallel", "1"],
+                         env=e, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with open(pid_file + ".tmp", "w") as f:
+        f.write(str(p.pid))
+    os.rename(pid_file + ".tmp", pid_file)
+    _, err = p.communicate(timeout=300)
+    return p.returncode, err.decode()
+
+
+def test_sigkill_after_every_call_of_up(env):
+    proxy = FaultProxy(env.moto.url, rate=0.0)
+    try:
+        up(env, ARCH, "crash-count", url=proxy.url)
+        calls = proxy.counts()["forwarded"]
+        destroy(env, "crash-count", url=proxy.url)
+        expect(calls > 10, "calls of a clean up: %d" % calls)
+        killed = 0
+        for n in range(1, calls + 1):
+            name = "crash-%d" % n
+            rc, err = killed_up(env, proxy, name, n)
+            killed += rc == -9
+            if n % 2:
+                up(env, ARCH, name, url=proxy.url)
+            r = destroy(env, name, url=proxy.url, check=False)
+            expect_ok(r, "destroy after a kill at call %d" % n)
+            expect_nothing_left(env, name)
+    finally:
+        proxy.stop()
+    expect(killed >= calls - 2, "only %d of %d runs were killed" % (killed, calls))
