@@ -23,6 +23,8 @@
 #define RETRY_SLEEP_MS 1000L /* ... and SLEEP_TIME */
 #define MAX_ANSWER DC_MAX_SMALL
 #define MAX_AUTH_TOKEN DC_MAX_SMALL
+/* An answer that is JSON but not credentials: botocore does not try again. */
+#define FINAL (-5)
 
 static const char *env(const char *name)
 {
@@ -145,7 +147,7 @@ static int parse_answer(struct dc_credentials *out, const struct dc_buf *body, c
 	else if (!json_is_object(root))
 		rc = dc_error_set("container credentials from '%s' are not a JSON object", host);
 	else
-		rc = take_answer(out, root, host);
+		rc = take_answer(out, root, host) < 0 ? FINAL : 0;
 	json_decref(root);
 	return rc;
 }
@@ -191,13 +193,14 @@ static int fetch(struct dc_credentials *out, const struct dc_config *cfg, const 
 	if (token.len)
 		dc_headers_add(&req.headers, "Authorization", dc_buf_cstr(&token));
 	struct dc_http *http = dc_http_new(&opt);
-	/* botocore tries again after any failure: a bad answer too. */
-	for (int n = 1; n <= ATTEMPTS && rc < 0; n++) {
+	/* botocore tries again after any failure, invalid JSON too. */
+	for (int n = 1; n <= ATTEMPTS && rc < 0 && rc != FINAL; n++) {
 		if (n > 1)
 			sleep_ms(RETRY_SLEEP_MS);
 		rc = attempt(out, http, &req, host);
 	}
 	dc_http_free(http);
+	rc = rc < 0 ? -1 : 0;
 done:
 	wipe(&token);
 	for (size_t i = 0; i < req.headers.n; i++)
