@@ -11,7 +11,7 @@ PKG_CONFIG ?= pkg-config
 PYTHON ?= python3
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-LIBS_PC := libcurl jansson libxml-2.0 openssl
+LIBS_PC := libcurl jansson libxml-2.0 openssl libgit2 libzip
 PC_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS_PC))
 PC_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS_PC))
 
@@ -35,7 +35,7 @@ TEST_OBJ := $(TEST_SRC:%.c=build/asan/%.o)
 VG_OBJ := $(LIB_SRC:%.c=build/rel/%.o) $(TEST_SRC:%.c=build/rel/%.o)
 
 DEB_BUILD := gcc make pkg-config libc6-dev libcurl4-openssl-dev libssl-dev \
-	libjansson-dev libxml2-dev
+	libjansson-dev libxml2-dev libgit2-dev libzip-dev
 DEB_TEST := python3 valgrind curl ca-certificates
 
 .PHONY: all deps test unit integration leakcheck bench install clean format
@@ -43,7 +43,8 @@ DEB_TEST := python3 valgrind curl ca-certificates
 all: deployctl
 
 deployctl: $(REL_OBJ)
-	$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(LDLIBS)
 
 build/rel/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -65,13 +66,32 @@ build/gen/registry.h: $(TEST_SRC) tests/unit/gen-registry.sh
 build/asan/tests/unit/harness.o build/rel/tests/unit/harness.o: build/gen/registry.h
 
 build/asan/deployctl: $(ASAN_OBJ)
-	$(CC) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD/asan $@"
+	@$(CC) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
 
 build/asan/unit-tests: $(ASAN_LIB_OBJ) $(TEST_OBJ)
-	$(CC) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD/asan $@"
+	@$(CC) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
 
 build/rel/unit-tests: $(VG_OBJ)
-	$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Test tools (tests/tools/<name>.c with its own main) linked with the
+# library: sigv4_driver (botocore differential test and signing bench),
+# resource_driver (one resource type against moto).
+build/asan/tools/%: $(ASAN_LIB_OBJ) build/asan/tests/tools/%.o
+	@mkdir -p $(dir $@)
+	@echo "  LD/asan $@"
+	@$(CC) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+build/rel/tools/%: $(LIB_SRC:%.c=build/rel/%.o) build/rel/tests/tools/%.o
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(LDLIBS)
+
+TOOLS := sigv4_driver resource_driver
+.SECONDARY:
 
 deps:
 	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do \
@@ -91,14 +111,14 @@ unit: build/asan/unit-tests
 integration: build/asan/deployctl
 	$(PYTHON) tests/integration/run.py --binary build/asan/deployctl
 
-test: build/asan/unit-tests build/asan/deployctl
+test: build/asan/unit-tests build/asan/deployctl $(TOOLS:%=build/asan/tools/%)
 	@$(PYTHON) tests/run_all.py --shared $(CURDIR)/../shared
 
 leakcheck: build/rel/unit-tests
 	cd tests && DC_SHARED_DIR=$(CURDIR)/../shared valgrind --leak-check=full \
 		--errors-for-leak-kinds=definite,indirect --error-exitcode=99 -q ../build/rel/unit-tests
 
-bench: deployctl build/rel/sigv4-driver
+bench: deployctl build/rel/tools/sigv4_driver
 	$(PYTHON) tests/bench/run.py --binary ./deployctl
 
 install: deployctl

@@ -2,6 +2,7 @@
  * on the wire as given (the caller encodes it); the answer's body goes to
  * stdout. */
 #include <strings.h>
+#include <unistd.h>
 
 #include "aws/client.h"
 #include "commands/commands.h"
@@ -65,6 +66,10 @@ static void print_response(const struct dc_http_response *res)
 		putchar('\n');
 	}
 	fwrite(res->body.ptr ? res->body.ptr : "", 1, res->body.len, stdout);
+	/* On a terminal, end the body's line so the prompt or an error line
+	 * does not run into it; a pipe gets the bytes exactly. */
+	if (res->body.len && res->body.ptr[res->body.len - 1] != '\n' && isatty(STDOUT_FILENO))
+		putchar('\n');
 }
 
 int cmd_api(struct dc_cli *cli, const struct dc_strlist *args)

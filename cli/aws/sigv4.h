@@ -18,15 +18,21 @@ struct dc_sigv4_params {
 	const char *service;       /* signing name */
 	time_t now;
 	int s3;                    /* S3 rules: path neither normalised nor double-encoded; x-amz-content-sha256 always sent */
+	int no_normalize;          /* keep dot segments and double slashes in the path, still encoding it (aws-c-auth "normalize": false); implied by s3 */
 	int sign_body;             /* send x-amz-content-sha256 for non-S3 too */
 	int unsigned_payload;      /* x-amz-content-sha256: UNSIGNED-PAYLOAD */
 	int omit_session_token;    /* add the token after signing (IoT style); normally 0 */
-	long expires;              /* presigning: X-Amz-Expires in seconds */
+	long expires;              /* presigning: X-Amz-Expires in seconds, 1..604800; 0 means 3600 */
 };
 
 /* Sign req in place: adds X-Amz-Date, X-Amz-Security-Token (if any),
- * x-amz-content-sha256 (S3 or sign_body) and Authorization. Host is taken
- * from the URL when not present in the headers. */
+ * x-amz-content-sha256 (S3, sign_body or unsigned_payload) and Authorization,
+ * replacing any earlier values of those (so a retry can be signed again).
+ * Host is taken from the URL when not present in the headers; it is signed
+ * but not added. Hop-by-hop headers, User-Agent and X-Amzn-Trace-Id are not
+ * signed (botocore's list), since proxies and libcurl may change them.
+ * -1 with a message (never naming the secret) for a malformed URL or
+ * missing credentials, region or service. */
 int dc_sigv4_sign(struct dc_http_request *req, const struct dc_sigv4_params *p);
 
 /* Presign: *out is req's URL with the X-Amz-* query parameters and the
@@ -34,13 +40,21 @@ int dc_sigv4_sign(struct dc_http_request *req, const struct dc_sigv4_params *p);
 int dc_sigv4_presign(char **out, const struct dc_http_request *req,
 		     const struct dc_sigv4_params *p);
 
-/* The steps, exposed for tests. `presign` selects the query variant. */
+/* The steps, exposed for tests. `presign` selects the query variant. The
+ * canonical request is the one dc_sigv4_sign would sign: it includes the
+ * headers that signing adds, without changing req. */
 int dc_sigv4_canonical_request(struct dc_buf *out, const struct dc_http_request *req,
 			       const struct dc_sigv4_params *p, int presign);
 int dc_sigv4_string_to_sign(struct dc_buf *out, const char *canonical_request,
 			    const struct dc_sigv4_params *p);
 /* Hex signature of string_to_sign; signing key derived or taken from cache. */
 int dc_sigv4_signature(char out[65], const char *string_to_sign, const struct dc_sigv4_params *p);
+
+/* The signing key for (secret, date of p->now, region, service). Keys live
+ * in a small process-wide cache (thread-safe) that holds a digest of the
+ * secret, never the secret. Returns 1 when the key was derived, 0 when it
+ * came from the cache, -1 on error. */
+int dc_sigv4_signing_key(unsigned char out[32], const struct dc_sigv4_params *p);
 
 /* SHA-256 of data as lower-case hex. */
 void dc_sha256_hex(char out[65], const void *data, size_t len);
