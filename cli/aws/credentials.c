@@ -13,6 +13,10 @@
 enum { NO_FILE, CREDENTIALS_FILE, CONFIG_FILE };
 /* Like the AWS CLI: --profile makes it ignore credentials in the environment. */
 #define SKIP_WITH_PROFILE_OPTION 1
+/* A provider of the named profile alone (botocore's ProfileProviderBuilder). */
+#define PROFILE_CHAIN 2
+/* Listed as tried only when instance metadata is enabled. */
+#define IMDS_ROW 4
 
 struct provider {
 	const char *tried; /* for the "tried ..." list; "%s" is the file's name; NULL: not listed */
@@ -21,38 +25,27 @@ struct provider {
 	int flags;
 };
 
-static int pending_assume_role(struct dc_credentials *out, const struct dc_config *cfg,
-			       struct dc_aws *aws);
-static int pending_web_identity(struct dc_credentials *out, const struct dc_config *cfg,
-				struct dc_aws *aws);
 static int pending_sso(struct dc_credentials *out, const struct dc_config *cfg,
 		       struct dc_aws *aws);
-static int pending_container(struct dc_credentials *out, const struct dc_config *cfg,
-			     struct dc_aws *aws);
 
-/* The pending_* rows stand for providers that need the HTTP layer (STS,
- * container and instance metadata endpoints). Until they are written they
- * find nothing, unless the user configured them: then they stop the chain
+/* pending_sso stands for IAM Identity Center, which is not planned: it
+ * finds nothing unless the profile configures it, and then stops the chain
  * with an error, because going on would quietly pick another identity than
- * the one the AWS CLI would use. To add a provider, replace its pending_*
- * function (or add the IMDS row at the end). */
+ * the one the AWS CLI would use. The PROFILE_CHAIN rows are the ones a
+ * source_profile resolves through (dc_credentials_from_profile_chain). */
 static const struct provider chain[] = {
 	{ "environment variables", dc_credentials_from_env, NO_FILE, SKIP_WITH_PROFILE_OPTION },
-	{ NULL, pending_assume_role, NO_FILE, 0 },  /* TODO(http): STS AssumeRole */
-	{ NULL, pending_web_identity, NO_FILE, 0 }, /* TODO(http): STS AssumeRoleWithWebIdentity */
-	{ NULL, pending_sso, NO_FILE, 0 },          /* IAM Identity Center: not planned */
-	{ "'%s'", dc_credentials_from_credentials_file, CREDENTIALS_FILE, 0 },
-	{ "credential_process", dc_credentials_from_process, NO_FILE, 0 },
-	{ "'%s'", dc_credentials_from_config_file, CONFIG_FILE, 0 },
-	{ NULL, pending_container, NO_FILE, 0 },    /* TODO(http): ECS/EKS container endpoint */
-	/* TODO(http): EC2 instance metadata (IMDSv2), last */
+	{ NULL, dc_credentials_from_assume_role, NO_FILE, 0 },
+	{ NULL, dc_credentials_from_web_identity, NO_FILE, PROFILE_CHAIN },
+	{ NULL, pending_sso, NO_FILE, PROFILE_CHAIN },
+	{ "'%s'", dc_credentials_from_credentials_file, CREDENTIALS_FILE, PROFILE_CHAIN },
+	{ "credential_process", dc_credentials_from_process, NO_FILE, PROFILE_CHAIN },
+	{ "'%s'", dc_credentials_from_config_file, CONFIG_FILE, PROFILE_CHAIN },
+	/* Configured by the environment only, so either it answers or it fails:
+	 * it never lands in the "tried" list. */
+	{ NULL, dc_credentials_from_container, NO_FILE, 0 },
+	{ "EC2 instance metadata", dc_credentials_from_imds, NO_FILE, IMDS_ROW },
 };
-
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-	return v && *v ? v : NULL;
-}
 
 static int unsupported(const struct dc_config *cfg, const char *what)
 {
@@ -60,26 +53,6 @@ static int unsupported(const struct dc_config *cfg, const char *what)
 			    "put the keys from 'aws configure export-credentials --profile %s "
 			    "--format env' in the environment instead",
 			    cfg->profile, what, cfg->profile);
-}
-
-static int pending_assume_role(struct dc_credentials *out, const struct dc_config *cfg,
-			       struct dc_aws *aws)
-{
-	if (!dc_config_get(cfg, "role_arn") || dc_config_get(cfg, "web_identity_token_file"))
-		return 0;
-	return unsupported(cfg, "role_arn (assume role)");
-}
-
-static int pending_web_identity(struct dc_credentials *out, const struct dc_config *cfg,
-				struct dc_aws *aws)
-{
-	if (!cfg->profile_option && env("AWS_WEB_IDENTITY_TOKEN_FILE"))
-		return dc_error_set("AWS_WEB_IDENTITY_TOKEN_FILE is set, and web identity "
-				    "credentials are not supported yet: unset it, or set "
-				    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
-	if (!dc_config_get(cfg, "web_identity_token_file"))
-		return 0;
-	return unsupported(cfg, "web_identity_token_file (web identity)");
 }
 
 static int pending_sso(struct dc_credentials *out, const struct dc_config *cfg,
@@ -90,23 +63,13 @@ static int pending_sso(struct dc_credentials *out, const struct dc_config *cfg,
 	return unsupported(cfg, "IAM Identity Center (sso_session or sso_start_url)");
 }
 
-static int pending_container(struct dc_credentials *out, const struct dc_config *cfg,
-			     struct dc_aws *aws)
-{
-	if (!env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") &&
-	    !env("AWS_CONTAINER_CREDENTIALS_FULL_URI"))
-		return 0;
-	return dc_error_set("container credentials (AWS_CONTAINER_CREDENTIALS_*) are not "
-			    "supported yet: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
-}
-
 static void note_tried(struct dc_buf *tried, const struct provider *p,
 		       const struct dc_config *cfg)
 {
 	const char *file = p->file == CREDENTIALS_FILE ? cfg->credentials_name
 			   : p->file == CONFIG_FILE     ? cfg->config_name
 							: "";
-	if (!p->tried)
+	if (!p->tried || ((p->flags & IMDS_ROW) && !dc_credentials_imds_enabled()))
 		return;
 	if (tried->len)
 		dc_buf_puts(tried, ", ");
@@ -147,6 +110,16 @@ int dc_credentials_resolve(struct dc_credentials *out, const struct dc_config *c
 		dc_credentials_dispose(out);
 	dc_buf_dispose(&tried);
 	return rc < 0 ? rc : 0;
+}
+
+int dc_credentials_from_profile_chain(struct dc_credentials *out, const struct dc_config *cfg,
+				      struct dc_aws *aws)
+{
+	int rc = 0;
+	for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]) && rc == 0; i++)
+		if (chain[i].flags & PROFILE_CHAIN)
+			rc = chain[i].fn(out, cfg, aws);
+	return rc;
 }
 
 static void free_secret(char *s)

@@ -2,11 +2,10 @@
  * (create_credential_resolver): environment (skipped when --profile was
  * given, as the AWS CLI does), assume-role profile, web identity, shared
  * credentials file, credential_process, shared config file, container (ECS)
- * credentials, EC2 instance metadata (IMDSv2). Assume-role, web identity,
- * container and IMDS wait for the HTTP layer: until then a profile or
- * environment that configures one of them is an error, not a silent
- * fall-through. Secrets live only in memory: never logged, never written,
- * never put in an error message. */
+ * credentials, EC2 instance metadata (IMDSv2 only). IAM Identity Center
+ * (SSO) is not supported: a profile that configures it is an error, not a
+ * silent fall-through. Secrets live only in memory: never logged, never
+ * written, never put in an error message. */
 #ifndef DC_CREDENTIALS_H
 #define DC_CREDENTIALS_H
 
@@ -23,7 +22,11 @@ struct dc_credentials {
 	char source[96];       /* where they came from, for `whoami`: "environment",
 				* "shared credentials file (profile dev)",
 				* "credential_process (profile dev)",
-				* "shared config file (profile dev)" */
+				* "shared config file (profile dev)",
+				* "assume-role ARN (profile dev)",
+				* "web identity ARN",
+				* "container credentials (HOST)",
+				* "EC2 instance metadata (role NAME)" */
 };
 
 void dc_credentials_dispose(struct dc_credentials *c);
@@ -32,7 +35,8 @@ void dc_credentials_copy(struct dc_credentials *dst, const struct dc_credentials
 
 /* Resolve credentials through the chain for the profile selected in cfg.
  * `aws` is used for the STS calls of assume-role and web identity and may
- * be NULL (those providers then fail). Returns -1 with a message naming
+ * be NULL (those providers then fail). Container and instance metadata
+ * use a transport of their own, with short timeouts. Returns -1 with a message naming
  * what was tried and what to do when nothing provides credentials, or when a
  * configured provider fails (the chain stops there, as botocore's does).
  * *out is overwritten (not freed first) and is empty after a failure. */

@@ -8,6 +8,8 @@
 #ifndef DC_CREDENTIALS_PROVIDER_H
 #define DC_CREDENTIALS_PROVIDER_H
 
+#include <libxml/tree.h>
+
 #include "aws/credentials.h"
 
 /* credential_process gets this long before it is killed. */
@@ -31,6 +33,54 @@ int dc_credentials_from_config_file(struct dc_credentials *out, const struct dc_
 /* credential_process of the profile (credentials_process.c). */
 int dc_credentials_from_process(struct dc_credentials *out, const struct dc_config *cfg,
 				struct dc_aws *aws);
+
+/* A profile with role_arn (and no web_identity_token_file): STS AssumeRole
+ * with the credentials of its source_profile (resolved recursively,
+ * chains and loops detected) or credential_source
+ * (credentials_assume_role.c). */
+int dc_credentials_from_assume_role(struct dc_credentials *out, const struct dc_config *cfg,
+				    struct dc_aws *aws);
+/* AWS_WEB_IDENTITY_TOKEN_FILE / AWS_ROLE_ARN / AWS_ROLE_SESSION_NAME (not
+ * read when cfg->profile_option is set), else the profile's
+ * web_identity_token_file / role_arn / role_session_name: unsigned STS
+ * AssumeRoleWithWebIdentity; the token file is read on every call
+ * (credentials_web_identity.c). */
+int dc_credentials_from_web_identity(struct dc_credentials *out, const struct dc_config *cfg,
+				     struct dc_aws *aws);
+/* AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI, with
+ * AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE) (credentials_container.c). */
+int dc_credentials_from_container(struct dc_credentials *out, const struct dc_config *cfg,
+				  struct dc_aws *aws);
+/* EC2 instance metadata, IMDSv2 only (credentials_imds.c). Finds nothing
+ * (0) when disabled, unreachable, or when the instance has no role; -1 when
+ * the service answered but its credentials are unusable. */
+int dc_credentials_from_imds(struct dc_credentials *out, const struct dc_config *cfg,
+			     struct dc_aws *aws);
+/* False when AWS_EC2_METADATA_DISABLED is "true" (any case). */
+int dc_credentials_imds_enabled(void);
+
+/* The providers that read only the profile cfg->profile, in chain order
+ * (botocore's ProfileProviderBuilder): web identity, credentials file,
+ * credential_process, config file. What a source_profile resolves through,
+ * with cfg->profile_option set so that the environment is not read
+ * (credentials.c). 1, 0 or -1 like a provider. */
+int dc_credentials_from_profile_chain(struct dc_credentials *out, const struct dc_config *cfg,
+				      struct dc_aws *aws);
+
+/* Call STS `action` (AssumeRole, AssumeRoleWithWebIdentity) with the
+ * url-encoded `form`, signed with creds (NULL: unsigned), and take the
+ * credentials of its answer. 0 or -1; aws NULL is an error. */
+int dc_credentials_sts(struct dc_credentials *out, struct dc_aws *aws,
+		       const struct dc_credentials *creds, const char *action, const char *form);
+/* The Credentials of an STS `action` answer
+ * (<actionResult><Credentials><AccessKeyId>...), all four fields required.
+ * 0 or -1 with a message that names the missing field, never a value. */
+int dc_credentials_parse_sts(struct dc_credentials *out, xmlDocPtr doc, const char *action);
+
+/* Whether AWS_CONTAINER_CREDENTIALS_FULL_URI may point at url, as botocore
+ * decides: any https URL; http only to a loopback address, 169.254.170.2,
+ * 169.254.170.23, fd00:ec2::23 or localhost. 1 or 0. */
+int dc_credentials_container_url_allowed(const char *url);
 
 /* Run one credential_process command line (split like shlex, no shell)
  * and parse its reply; `profile` is for messages. 0 or -1. */
