@@ -23,7 +23,7 @@
 #define DC_MAX_CANONICAL ((size_t)4 << 20)
 #define DEFAULT_EXPIRES 3600
 #define MAX_EXPIRES 604800 /* seven days, the longest AWS accepts */
-#define KEY_CACHE_SLOTS 8
+#define KEY_CACHE_SLOTS 32 /* a run talks to a dozen services, in one or two regions */
 #define KEY_CACHE_NAME 64
 
 /* Headers that proxies and libcurl may add, drop or rewrite on the way, so
@@ -95,20 +95,19 @@ static void sha256_two(EVP_MD_CTX *ctx, unsigned char out[32], const void *a, si
 static void hmac_sha256(EVP_MD_CTX *ctx, unsigned char out[32], const void *key, size_t key_len,
 			const void *msg, size_t msg_len)
 {
-	unsigned char block[64] = { 0 }, pad[64], inner[32];
-	if (key_len > sizeof(block))
+	unsigned char keyed[128] = { 0 }, inner[32]; /* the key block, then a pad */
+	unsigned char *block = keyed, *pad = keyed + 64;
+	if (key_len > 64)
 		sha256_two(ctx, block, key, key_len, NULL, 0);
 	else
 		memcpy(block, key, key_len);
-	for (size_t i = 0; i < sizeof(pad); i++)
+	for (size_t i = 0; i < 64; i++)
 		pad[i] = block[i] ^ 0x36;
-	sha256_two(ctx, inner, pad, sizeof(pad), msg, msg_len);
-	for (size_t i = 0; i < sizeof(pad); i++)
+	sha256_two(ctx, inner, pad, 64, msg, msg_len);
+	for (size_t i = 0; i < 64; i++)
 		pad[i] = block[i] ^ 0x5c;
-	sha256_two(ctx, out, pad, sizeof(pad), inner, sizeof(inner));
-	OPENSSL_cleanse(block, sizeof(block));
-	OPENSSL_cleanse(pad, sizeof(pad));
-	OPENSSL_cleanse(inner, sizeof(inner));
+	sha256_two(ctx, out, pad, 64, inner, sizeof(inner));
+	OPENSSL_cleanse(keyed, sizeof(keyed));
 }
 
 static void to_hex(char *out, const unsigned char *bin, size_t n)
@@ -970,18 +969,19 @@ static void derive_key(EVP_MD_CTX *ctx, unsigned char out[32], const char *secre
 		       const char *day, const char *region, const char *service)
 {
 	size_t len = strlen(secret);
-	char *k = dc_xmalloc(len + 5);
+	char small[128];
+	char *k = len + 5 <= sizeof(small) ? small : dc_xmalloc(len + 5);
 	memcpy(k, "AWS4", 4);
 	memcpy(k + 4, secret, len + 1);
-	unsigned char a[32], b[32];
+	unsigned char ab[64], *a = ab, *b = ab + 32;
 	hmac_sha256(ctx, a, k, len + 4, day, strlen(day));
 	hmac_sha256(ctx, b, a, 32, region, strlen(region));
 	hmac_sha256(ctx, a, b, 32, service, strlen(service));
 	hmac_sha256(ctx, out, a, 32, TERMINATOR, strlen(TERMINATOR));
 	OPENSSL_cleanse(k, len + 4);
-	OPENSSL_cleanse(a, sizeof(a));
-	OPENSSL_cleanse(b, sizeof(b));
-	free(k);
+	OPENSSL_cleanse(ab, sizeof(ab));
+	if (k != small)
+		free(k);
 }
 
 static int signing_key(EVP_MD_CTX *ctx, unsigned char out[32], const struct dc_sigv4_params *p,
@@ -1002,7 +1002,7 @@ static int signing_key(EVP_MD_CTX *ctx, unsigned char out[32], const struct dc_s
 	if (cacheable) {
 		memcpy(want.key, out, 32);
 		cache_store(&want);
-		OPENSSL_cleanse(&want, sizeof(want));
+		OPENSSL_cleanse(want.key, sizeof(want.key));
 	}
 	return 1;
 }
