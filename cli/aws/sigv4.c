@@ -23,8 +23,7 @@
 #define DC_MAX_CANONICAL ((size_t)4 << 20)
 #define DEFAULT_EXPIRES 3600
 #define MAX_EXPIRES 604800 /* seven days, the longest AWS accepts */
-#define KEY_CACHE_SLOTS 8
-#define KEY_CACHE_NAME 64
+#define KEY_CACHE_SLOTS 32 /* a run talks to a dozen services, in one or two regions */
 
 /* Headers that proxies and libcurl may add, drop or rewrite on the way, so
  * signing them would break the signature (botocore's list). */
@@ -95,20 +94,19 @@ static void sha256_two(EVP_MD_CTX *ctx, unsigned char out[32], const void *a, si
 static void hmac_sha256(EVP_MD_CTX *ctx, unsigned char out[32], const void *key, size_t key_len,
 			const void *msg, size_t msg_len)
 {
-	unsigned char block[64] = { 0 }, pad[64], inner[32];
-	if (key_len > sizeof(block))
+	unsigned char keyed[128] = { 0 }, inner[32]; /* the key block, then a pad */
+	unsigned char *block = keyed, *pad = keyed + 64;
+	if (key_len > 64)
 		sha256_two(ctx, block, key, key_len, NULL, 0);
 	else
 		memcpy(block, key, key_len);
-	for (size_t i = 0; i < sizeof(pad); i++)
+	for (size_t i = 0; i < 64; i++)
 		pad[i] = block[i] ^ 0x36;
-	sha256_two(ctx, inner, pad, sizeof(pad), msg, msg_len);
-	for (size_t i = 0; i < sizeof(pad); i++)
+	sha256_two(ctx, inner, pad, 64, msg, msg_len);
+	for (size_t i = 0; i < 64; i++)
 		pad[i] = block[i] ^ 0x5c;
-	sha256_two(ctx, out, pad, sizeof(pad), inner, sizeof(inner));
-	OPENSSL_cleanse(block, sizeof(block));
-	OPENSSL_cleanse(pad, sizeof(pad));
-	OPENSSL_cleanse(inner, sizeof(inner));
+	sha256_two(ctx, out, pad, 64, inner, sizeof(inner));
+	OPENSSL_cleanse(keyed, sizeof(keyed));
 }
 
 static void to_hex(char *out, const unsigned char *bin, size_t n)
@@ -918,14 +916,12 @@ int dc_sigv4_string_to_sign(struct dc_buf *out, const char *canonical_request,
 /* ---- Signing-key cache ------------------------------------------------ */
 
 /* The key changes once a day per (secret, region, service); deriving it is
- * four HMACs, more than the rest of a signature. Slots hold a digest of the
- * secret, so the secret itself is never copied here. */
+ * four HMACs, more than the rest of a signature. A slot is found by a
+ * digest of those four, so the secret itself is never copied here and one
+ * compare settles a slot. */
 struct key_slot {
 	int used;
-	unsigned char secret_digest[32];
-	char day[9];
-	char region[KEY_CACHE_NAME];
-	char service[KEY_CACHE_NAME];
+	unsigned char id[32];
 	unsigned char key[32];
 };
 
@@ -933,36 +929,50 @@ static struct key_slot key_cache[KEY_CACHE_SLOTS];
 static size_t key_cache_next;
 static pthread_mutex_t key_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int slot_matches(const struct key_slot *s, const struct key_slot *want)
+/* SHA-256 of secret, day, region and service, each with its NUL so that
+ * no two different tuples run together into the same bytes. */
+static void key_id(EVP_MD_CTX *ctx, unsigned char out[32], const char *secret, const char *day,
+		   const char *region, const char *service)
 {
-	return s->used && memcmp(s->secret_digest, want->secret_digest, 32) == 0 &&
-	       strcmp(s->day, want->day) == 0 && strcmp(s->region, want->region) == 0 &&
-	       strcmp(s->service, want->service) == 0;
-}
-
-static int cache_lookup(unsigned char out[32], const struct key_slot *want)
-{
-	int found = 0;
-	pthread_mutex_lock(&key_cache_lock);
-	for (size_t i = 0; i < KEY_CACHE_SLOTS && !found; i++) {
-		if (slot_matches(&key_cache[i], want)) {
-			memcpy(out, key_cache[i].key, 32);
-			found = 1;
-		}
+	const char *parts[] = { secret, day, region, service };
+	unsigned int n = 0;
+	int ok = EVP_DigestInit_ex(ctx, sha256_md, NULL) == 1;
+	for (size_t i = 0; i < 4 && ok; i++)
+		ok = EVP_DigestUpdate(ctx, parts[i], strlen(parts[i]) + 1) == 1;
+	if (!ok || EVP_DigestFinal_ex(ctx, out, &n) != 1) {
+		fputs("deployctl: sha-256 failed in openssl\n", stderr);
+		abort();
 	}
-	pthread_mutex_unlock(&key_cache_lock);
-	return found;
 }
 
-static void cache_store(const struct key_slot *slot)
+static struct key_slot *find_slot(const unsigned char id[32])
+{
+	for (size_t i = 0; i < KEY_CACHE_SLOTS; i++)
+		if (key_cache[i].used && memcmp(key_cache[i].id, id, 32) == 0)
+			return &key_cache[i];
+	return NULL;
+}
+
+static int cache_lookup(unsigned char out[32], const unsigned char id[32])
 {
 	pthread_mutex_lock(&key_cache_lock);
-	for (size_t i = 0; i < KEY_CACHE_SLOTS; i++)
-		if (slot_matches(&key_cache[i], slot))
-			goto done; /* another thread got there first */
-	key_cache[key_cache_next] = *slot;
-	key_cache_next = (key_cache_next + 1) % KEY_CACHE_SLOTS;
-done:
+	struct key_slot *s = find_slot(id);
+	if (s)
+		memcpy(out, s->key, 32);
+	pthread_mutex_unlock(&key_cache_lock);
+	return s != NULL;
+}
+
+static void cache_store(const unsigned char id[32], const unsigned char key[32])
+{
+	pthread_mutex_lock(&key_cache_lock);
+	if (!find_slot(id)) { /* else another thread got there first */
+		struct key_slot *s = &key_cache[key_cache_next];
+		s->used = 1;
+		memcpy(s->id, id, 32);
+		memcpy(s->key, key, 32);
+		key_cache_next = (key_cache_next + 1) % KEY_CACHE_SLOTS;
+	}
 	pthread_mutex_unlock(&key_cache_lock);
 }
 
@@ -970,40 +980,31 @@ static void derive_key(EVP_MD_CTX *ctx, unsigned char out[32], const char *secre
 		       const char *day, const char *region, const char *service)
 {
 	size_t len = strlen(secret);
-	char *k = dc_xmalloc(len + 5);
+	char small[128];
+	char *k = len + 5 <= sizeof(small) ? small : dc_xmalloc(len + 5);
 	memcpy(k, "AWS4", 4);
 	memcpy(k + 4, secret, len + 1);
-	unsigned char a[32], b[32];
+	unsigned char ab[64], *a = ab, *b = ab + 32;
 	hmac_sha256(ctx, a, k, len + 4, day, strlen(day));
 	hmac_sha256(ctx, b, a, 32, region, strlen(region));
 	hmac_sha256(ctx, a, b, 32, service, strlen(service));
 	hmac_sha256(ctx, out, a, 32, TERMINATOR, strlen(TERMINATOR));
 	OPENSSL_cleanse(k, len + 4);
-	OPENSSL_cleanse(a, sizeof(a));
-	OPENSSL_cleanse(b, sizeof(b));
-	free(k);
+	OPENSSL_cleanse(ab, sizeof(ab));
+	if (k != small)
+		free(k);
 }
 
 static int signing_key(EVP_MD_CTX *ctx, unsigned char out[32], const struct dc_sigv4_params *p,
 		       const char *day)
 {
 	const char *secret = p->creds->secret_access_key;
-	struct key_slot want = { .used = 1 };
-	int cacheable = strlen(p->region) < KEY_CACHE_NAME && strlen(p->service) < KEY_CACHE_NAME;
-	if (cacheable) {
-		sha256_two(ctx, want.secret_digest, secret, strlen(secret), NULL, 0);
-		memcpy(want.day, day, 9);
-		memcpy(want.region, p->region, strlen(p->region) + 1);
-		memcpy(want.service, p->service, strlen(p->service) + 1);
-		if (cache_lookup(out, &want))
-			return 0;
-	}
+	unsigned char id[32];
+	key_id(ctx, id, secret, day, p->region, p->service);
+	if (cache_lookup(out, id))
+		return 0;
 	derive_key(ctx, out, secret, day, p->region, p->service);
-	if (cacheable) {
-		memcpy(want.key, out, 32);
-		cache_store(&want);
-		OPENSSL_cleanse(&want, sizeof(want));
-	}
+	cache_store(id, out);
 	return 1;
 }
 

@@ -10,6 +10,7 @@ a quarter of them presigned URLs). Only the signing is timed:
   made beforehand, clock pinned;
 - deployctl: sigv4-driver --bench, which parses the set once, then times
   dc_sigv4_sign / dc_sigv4_presign over it (--rounds times).
+Each side's fastest pass over the set counts (the machine may be shared).
 
 Two sets are measured:
 - "session": one set of credentials, one region, one signing time, as in a
@@ -66,14 +67,20 @@ def prepare_botocore(case):
     return signer, req, when
 
 
-def bench_botocore(cases):
-    jobs = [prepare_botocore(c) for c in cases]
+def bench_botocore(cases, passes):
+    """Signatures per second of the fastest pass (requests rebuilt for each
+    pass: presigning rewrites the URL, so a signed request cannot be reused)."""
     fixed = differential.FIXED_TIME
-    start = time.perf_counter()
-    for signer, req, when in jobs:
-        fixed[0] = when
-        signer.add_auth(req)
-    return len(jobs) / (time.perf_counter() - start)
+    best = None
+    for _ in range(passes):
+        jobs = [prepare_botocore(c) for c in cases]
+        start = time.perf_counter()
+        for signer, req, when in jobs:
+            fixed[0] = when
+            signer.add_auth(req)
+        elapsed = time.perf_counter() - start
+        best = elapsed if best is None else min(best, elapsed)
+    return len(cases) / best
 
 
 def bench_driver(driver, cases, rounds):
@@ -85,7 +92,7 @@ def bench_driver(driver, cases, rounds):
     if result["requests"] != len(cases) or result["failures"]:
         raise SystemExit("sign-bench: driver signed %d of %d requests, %d failures"
                          % (result["requests"], len(cases), result["failures"]))
-    return result["per_second"]
+    return result["best_per_second"]
 
 
 def main():
@@ -94,12 +101,13 @@ def main():
     ap.add_argument("--count", type=int, default=20000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--rounds", type=int, default=10, help="passes of the driver over the set")
+    ap.add_argument("--passes", type=int, default=3, help="passes of botocore over the set")
     args = ap.parse_args()
 
     worst = None
     for label, session in (("session", True), ("worst case", False)):
         cases = make_cases(args.count, args.seed, session)
-        bot = bench_botocore(cases)
+        bot = bench_botocore(cases, args.passes)
         ours = bench_driver(args.driver, cases, args.rounds)
         ratio = ours / bot
         worst = ratio if worst is None else min(worst, ratio)

@@ -596,7 +596,7 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
-/* Eight threads over 39 (day, region) pairs and an 8-slot cache: keys are
+/* Eight threads over 39 (day, region) pairs and a 32-slot cache: keys are
  * evicted and derived concurrently all the time. */
 void test_sigv4__signing_key_cache_is_thread_safe(void)
 {
