@@ -5,8 +5,9 @@
  *   resource-driver ACTION TYPE --props JSON [--old-props JSON] [--attrs JSON]
  *       [--stack S] [--arch A] [--logical ID] [--template-dir DIR]
  *
- * ACTION is create, update, delete or find. AWS settings come from the
- * environment as for deployctl. Prints the resulting attrs (create, update)
+ * ACTION is prepare, create, update, delete or find. AWS settings come from the
+ * environment as for deployctl. Prints the prepared props (prepare), the
+ * resulting attrs (create, update)
  * or the found array (find) as JSON on stdout; every ctx->record call is
  * printed on stderr as "record: {...}", progress as "progress: ...". */
 #include <stdarg.h>
@@ -48,7 +49,11 @@ static int act(const char *action, const struct dc_resource_type *t, struct dc_r
 {
 	json_t *out = NULL;
 	int rc;
-	if (strcmp(action, "create") == 0) {
+	if (strcmp(action, "prepare") == 0) {
+		rc = t->prepare ? t->prepare(ctx, props, &out) : 0;
+		if (!t->prepare)
+			out = json_incref(props);
+	} else if (strcmp(action, "create") == 0) {
 		rc = t->create(ctx, props, &out);
 	} else if (strcmp(action, "update") == 0) {
 		rc = t->update ? t->update(ctx, old_props, props, attrs) : DC_EREPLACE;
