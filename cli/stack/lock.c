@@ -32,7 +32,8 @@ struct dc_state_lock {
 
 int dc_state_name_valid(const char *stack)
 {
-	if (!stack || !((stack[0] >= 'a' && stack[0] <= 'z') || (stack[0] >= '0' && stack[0] <= '9')))
+	if (!stack ||
+	    !((stack[0] >= 'a' && stack[0] <= 'z') || (stack[0] >= '0' && stack[0] <= '9')))
 		return 0;
 	size_t n = 1;
 	for (; stack[n]; n++) {
@@ -84,7 +85,7 @@ static long holder_pid(int fd)
 			if (pid > 0 && end != text)
 				return pid;
 		}
-		struct timespec ms = { 0, 1000000 };
+		struct timespec ms = {0, 1000000};
 		nanosleep(&ms, NULL);
 	}
 	return 0;
@@ -94,9 +95,10 @@ static int held_error(int fd, const char *stack)
 {
 	long pid = holder_pid(fd);
 	if (pid > 0)
-		return dc_error_set("stack '%s' is locked by another deployctl run (pid %ld); wait for "
-				    "it to finish",
-				    stack, pid);
+		return dc_error_set(
+		    "stack '%s' is locked by another deployctl run (pid %ld); wait for "
+		    "it to finish",
+		    stack, pid);
 	return dc_error_set("stack '%s' is locked by another deployctl run; wait for it to finish",
 			    stack);
 }
@@ -153,8 +155,8 @@ int dc_state_repo_lock(int *out, const struct dc_state *st)
 	/* Held for milliseconds by whoever has it, so waiting is right. */
 	while (flock(fd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
-			int rc = dc_error_set("cannot lock the state repository in '%s': %s", st->dir,
-					      strerror(errno));
+			int rc = dc_error_set("cannot lock the state repository in '%s': %s",
+					      st->dir, strerror(errno));
 			close(fd);
 			return rc;
 		}

@@ -160,7 +160,7 @@ static int commit_tree(git_repository *repo, const git_oid *tree_id, const char 
 	if (git_tree_lookup(&tree, repo, tree_id) < 0 ||
 	    git_signature_now(&sig, "deployctl", "deployctl@localhost") < 0)
 		goto fail;
-	const git_commit *parents[1] = { parent };
+	const git_commit *parents[1] = {parent};
 	if (git_commit_create(&id, repo, "HEAD", sig, sig, NULL, text, tree, parent ? 1 : 0,
 			      parents) < 0)
 		goto fail;
@@ -303,7 +303,8 @@ static int open_repo(struct dc_state *st)
 	char real[4096];
 	const char *wd = git_repository_workdir(st->repo);
 	if (!realpath(st->dir, real))
-		return dc_error_set("cannot use state directory '%s': %s", st->dir, strerror(errno));
+		return dc_error_set("cannot use state directory '%s': %s", st->dir,
+				    strerror(errno));
 	if (!wd || strncmp(wd, real, strlen(real)) != 0 || strcmp(wd + strlen(real), "/") != 0 ||
 	    !has_marker(st->dir))
 		return dc_error_set("'%s' is a git repository but not a deployctl state directory; "
@@ -383,8 +384,7 @@ static int serialise(struct dc_buf *out, const json_t *doc, const char *stack)
 	return rc;
 }
 
-int dc_state_save(struct dc_state *st, const char *stack, const json_t *doc,
-		  const char *message)
+int dc_state_save(struct dc_state *st, const char *stack, const json_t *doc, const char *message)
 {
 	if (dc_state_name_check(stack) < 0 || check_message(message) < 0)
 		return -1;
@@ -425,7 +425,8 @@ int dc_state_remove(struct dc_state *st, const char *stack, const char *message)
 			dc_error_set("no stack '%s' in state directory '%s'", stack, st->dir);
 			rc = DC_ENOTFOUND;
 		} else {
-			rc = dc_error_set("cannot remove state file '%s': %s", path, strerror(errno));
+			rc = dc_error_set("cannot remove state file '%s': %s", path,
+					  strerror(errno));
 		}
 	}
 	if (rc == 0 && fsync_dir(stacks) < 0)

@@ -43,11 +43,13 @@ int dc_state_doc_check(const json_t *doc, const char *stack, char *why, size_t n
  * of secrets rather than secrets ("SecretArn", "AuthorizationType",
  * "CookieBehavior"). Compared folded to lowercase letters and digits. */
 static const char *const public_names[] = {
-	"creationtoken", "idempotencytoken", "clientrequesttoken",
+    "creationtoken",
+    "idempotencytoken",
+    "clientrequesttoken",
 };
 static const char *const public_suffixes[] = {
-	"arn", "id", "ids", "name", "names", "type", "behavior", "version",
-	"config", "configuration", "policy", "uri", "url", "enabled",
+    "arn",     "id",	 "ids",		  "name",   "names", "type", "behavior",
+    "version", "config", "configuration", "policy", "uri",   "url",  "enabled",
 };
 
 static int ends_with(const char *s, size_t n, const char *suffix)
@@ -98,7 +100,7 @@ static int looks_like_secret_key(const char *s)
 /* STS session tokens are long base64 strings with a few known openings. */
 static int looks_like_session_token(const char *s)
 {
-	static const char *const openings[] = { "IQoJb3JpZ2lu", "FwoGZXIvYXdz", "FQoGZXIvYXdz" };
+	static const char *const openings[] = {"IQoJb3JpZ2lu", "FwoGZXIvYXdz", "FQoGZXIvYXdz"};
 	if (strlen(s) < 100)
 		return 0;
 	for (size_t i = 0; i < sizeof(openings) / sizeof(*openings); i++)
@@ -118,8 +120,8 @@ static int string_is_secret(const char *member, const char *value)
 
 static int scan(const json_t *v, const char *member, struct dc_buf *path, const char *stack);
 
-static int scan_child(const json_t *child, const char *member, size_t index,
-		      struct dc_buf *path, const char *stack)
+static int scan_child(const json_t *child, const char *member, size_t index, struct dc_buf *path,
+		      const char *stack)
 {
 	size_t len = path->len;
 	if (member)
@@ -141,13 +143,11 @@ static int scan(const json_t *v, const char *member, struct dc_buf *path, const 
 	const json_t *child;
 	size_t i;
 	if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, key, child)
-			if (scan_child(child, key, 0, path, stack) < 0)
-				return -1;
+		json_object_foreach((json_t *)v, key, child) if (scan_child(child, key, 0, path,
+									    stack) < 0) return -1;
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, child)
-			if (scan_child(child, NULL, i, path, stack) < 0)
-				return -1;
+		json_array_foreach(v, i, child) if (scan_child(child, NULL, i, path, stack) <
+						    0) return -1;
 	}
 	return 0;
 }

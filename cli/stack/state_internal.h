@@ -11,7 +11,7 @@
 #include "stack/state.h"
 
 struct dc_state {
-	char *dir;            /* as the user gave it, for messages and hints */
+	char *dir; /* as the user gave it, for messages and hints */
 	git_repository *repo;
 	/* Saves from several threads of one run are serialised here; runs in
 	 * other processes are serialised by the repository flock. */

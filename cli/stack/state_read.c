@@ -97,14 +97,15 @@ done:
 	return found;
 }
 
-static int corrupt_error(struct dc_state *st, const char *rel, const char *path,
-			 const char *stack, const char *why)
+static int corrupt_error(struct dc_state *st, const char *rel, const char *path, const char *stack,
+			 const char *why)
 {
 	git_commit *good = NULL;
 	if (!last_good(&good, st->repo, rel, stack))
-		return dc_error_set("state file '%s' is corrupt (%s), and no committed version of it "
-				    "is readable; see 'git -C %s log -- %s'",
-				    path, why, st->dir, rel);
+		return dc_error_set(
+		    "state file '%s' is corrupt (%s), and no committed version of it "
+		    "is readable; see 'git -C %s log -- %s'",
+		    path, why, st->dir, rel);
 	char id[8];
 	git_oid_tostr(id, sizeof(id), git_commit_id(good));
 	int rc = dc_error_set("state file '%s' is corrupt (%s); the last good version is commit "
@@ -222,8 +223,8 @@ static int walk_history(git_revwalk *walk, git_repository *repo, const char *rel
 		if (hit < 0)
 			rc = -1;
 		if (hit > 0) {
-			struct dc_state_entry e = { .when = git_commit_time(c),
-						    .message = git_commit_summary(c) };
+			struct dc_state_entry e = {.when = git_commit_time(c),
+						   .message = git_commit_summary(c)};
 			git_oid_tostr(e.commit, sizeof(e.commit), &id);
 			if (!e.message)
 				e.message = "";
