@@ -864,3 +864,35 @@ void test_state__two_threads_share_one_state(void)
 	check_repository_after_two_runs(dir);
 	free(dir);
 }
+
+/* Two runs starting at once in a directory that does not exist yet: both
+ * open it, and there is one repository with one first commit. */
+void test_state__two_processes_create_at_once(void)
+{
+	char *dir = state_dir();
+	pid_t pids[4];
+	for (int k = 0; k < 4; k++) {
+		pids[k] = fork();
+		if (pids[k] == 0) {
+			struct dc_state *st = NULL;
+			int rc = dc_state_open(&st, dir);
+			if (rc < 0)
+				fprintf(stderr, "    %s\n", dc_error_last()->message);
+			dc_state_free(st);
+			free(dir);
+			_exit(rc < 0);
+		}
+	}
+	for (int k = 0; k < 4; k++) {
+		int wstatus = -1;
+		waitpid(pids[k], &wstatus, 0);
+		check(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+	}
+	char *count = sh(NULL, "git -C %s rev-list --count HEAD", dir);
+	check_str(count, "1\n");
+	char *left = sh(NULL, "ls -A %s", dc_test_tmpdir());
+	check_str(left, "st\n");
+	free(count);
+	free(left);
+	free(dir);
+}
