@@ -26,8 +26,11 @@
 struct dc_state;
 struct dc_state_lock;
 
-/* Open the state directory, creating it (and its repository) when absent.
- * dir NULL: $DEPLOYCTL_STATE_DIR, else ".deployctl". */
+/* Open the state directory, creating it (and its repository) when absent
+ * or empty. dir NULL: $DEPLOYCTL_STATE_DIR, else ".deployctl". A path that
+ * is a file, or a directory that is not a deployctl state repository, is an
+ * error naming it. One dc_state may be used from several threads: its
+ * writes are serialised, as are commits of other processes. */
 int dc_state_open(struct dc_state **out, const char *dir);
 void dc_state_free(struct dc_state *st);
 const char *dc_state_dir(const struct dc_state *st);
@@ -38,11 +41,15 @@ int dc_state_lock(struct dc_state_lock **out, struct dc_state *st, const char *s
 void dc_state_unlock(struct dc_state_lock *lock);
 
 /* Read a stack's document. DC_ENOTFOUND when there is no such stack; a
- * corrupt file is an error naming the file and the last good commit. */
+ * corrupt file is an error naming the file and the last good commit; a
+ * document of a newer version is refused. */
 int dc_state_load(json_t **out, struct dc_state *st, const char *stack);
 
 /* Write the document and commit it with `message` (one line, e.g.
- * "demo: created table (dynamodb.table demo-table)"). */
+ * "demo: created table (dynamodb.table demo-table)"). The caller holds the
+ * stack's lock. Refused: a bad name, a document that is not a stack
+ * document of this name and version, a value that looks secret (the error
+ * names its JSON path). On failure the previous file is intact. */
 int dc_state_save(struct dc_state *st, const char *stack, const json_t *doc,
 		  const char *message);
 
@@ -60,7 +67,8 @@ struct dc_state_entry {
 };
 
 /* Walk the log, newest first, of every stack or of one (stack non-NULL:
- * commits that touched stacks/<stack>.json). fn returns non-zero to stop. */
+ * commits that touched stacks/<stack>.json). fn returns non-zero to stop;
+ * the entry (message: the first line) is valid during the call only. */
 int dc_state_history(struct dc_state *st, const char *stack,
 		     int (*fn)(const struct dc_state_entry *e, void *arg), void *arg);
 
