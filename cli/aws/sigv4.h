@@ -35,8 +35,12 @@ struct dc_sigv4_params {
  * missing credentials, region or service. */
 int dc_sigv4_sign(struct dc_http_request *req, const struct dc_sigv4_params *p);
 
-/* Presign: *out is req's URL with the X-Amz-* query parameters and the
- * signature added (S3 GET links). Payload is UNSIGNED-PAYLOAD for S3. */
+/* Presign: *out (the caller frees it) is req's URL with X-Amz-Algorithm,
+ * -Credential, -Date, -SignedHeaders, -Expires, -Security-Token (if any) and
+ * -Signature appended to its query, which is otherwise left as it was (S3
+ * GET links). Payload is UNSIGNED-PAYLOAD for S3, the body's hash otherwise.
+ * -1 (and *out untouched) as for dc_sigv4_sign, or for an expiry outside
+ * 1..604800 s. */
 int dc_sigv4_presign(char **out, const struct dc_http_request *req,
 		     const struct dc_sigv4_params *p);
 
@@ -51,9 +55,9 @@ int dc_sigv4_string_to_sign(struct dc_buf *out, const char *canonical_request,
 int dc_sigv4_signature(char out[65], const char *string_to_sign, const struct dc_sigv4_params *p);
 
 /* The signing key for (secret, date of p->now, region, service). Keys live
- * in a small process-wide cache (thread-safe) that holds a digest of the
- * secret, never the secret. Returns 1 when the key was derived, 0 when it
- * came from the cache, -1 on error. */
+ * in a small process-wide cache (32 slots, thread-safe) found by a SHA-256
+ * of those four: the secret itself is never copied there. Returns 1 when the
+ * key was derived, 0 when it came from the cache, -1 on error. */
 int dc_sigv4_signing_key(unsigned char out[32], const struct dc_sigv4_params *p);
 
 /* SHA-256 of data as lower-case hex. */
