@@ -30,6 +30,9 @@ def main():
     env = dict(os.environ, DC_SHARED_DIR=args.shared)
     suites = [
         ("unit", [os.path.join(ROOT, "build/asan/unit-tests")], os.path.join(ROOT, "tests")),
+        ("sigv4-differential", [sys.executable, "tests/sigv4/differential.py", "--driver",
+                                "build/asan/tools/sigv4_driver", "--count", "10000",
+                                "--seed", "1"], ROOT),
         ("integration", [sys.executable, "tests/integration/run.py",
                          "--binary", "build/asan/deployctl"], ROOT),
     ]

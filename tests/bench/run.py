@@ -60,7 +60,7 @@ def tool_latency(binary, results):
 
 
 def signing(results):
-    driver = os.path.join(ROOT, "build/rel/sigv4-driver")
+    driver = os.path.join(ROOT, "build/rel/tools/sigv4_driver")
     script = os.path.join(HERE, "sign_bench.py")
     if not os.path.exists(script):
         print("signing: sign_bench.py missing")

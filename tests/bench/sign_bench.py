@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Signing throughput: deployctl's SigV4 signer against botocore's.
 
-    python3 tests/bench/sign_bench.py --driver build/rel/sigv4-driver [--count 20000]
+    python3 tests/bench/sign_bench.py --driver build/rel/tools/sigv4_driver [--count 20000]
 
 Both sides sign the same generated requests (tests/sigv4/differential.py's
 generator: random paths, queries, headers and bodies; S3 and other services;
@@ -97,7 +97,7 @@ def bench_driver(driver, cases, rounds):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--driver", default="build/rel/sigv4-driver")
+    ap.add_argument("--driver", default="build/rel/tools/sigv4_driver")
     ap.add_argument("--count", type=int, default=20000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--rounds", type=int, default=10, help="passes of the driver over the set")

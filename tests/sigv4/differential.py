@@ -7,10 +7,10 @@ empty keys and values; repeated, multi-line and white-space-laden headers;
 session tokens or none; S3 and other services; bodies), signs each with
 botocore (SigV4Auth / S3SigV4Auth, SigV4QueryAuth / S3SigV4QueryAuth for
 presigned URLs) at a pinned time, runs all of them through
-build/*/sigv4-driver in one process, and compares the canonical request, the
+build/*/tools/sigv4_driver in one process, and compares the canonical request, the
 Authorization header (or the presigned URL) and the headers after signing.
 
-    python3 tests/sigv4/differential.py --driver build/asan/sigv4-driver --count 10000 --seed 1
+    python3 tests/sigv4/differential.py --driver build/asan/tools/sigv4_driver --count 10000 --seed 1
 
 How the inputs are handed to each side, and why:
 - The query. deployctl gets the query as it goes on the wire, with needless
@@ -334,7 +334,7 @@ def show(i, case, bot_cr, bot, got, diffs):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--driver", default="build/asan/sigv4-driver")
+    ap.add_argument("--driver", default="build/asan/tools/sigv4_driver")
     ap.add_argument("--count", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--show", type=int, default=5, help="differences to print in full")
