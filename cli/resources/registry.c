@@ -2,10 +2,20 @@
 #include "resources/resource.h"
 
 /* BEGIN types (keep sorted) */
+extern const struct dc_resource_type dc_type_dynamodb_table;
+extern const struct dc_resource_type dc_type_iam_role;
+extern const struct dc_resource_type dc_type_logs_log_group;
+extern const struct dc_resource_type dc_type_s3_bucket;
+extern const struct dc_resource_type dc_type_s3_object;
 /* END types */
 
 static const struct dc_resource_type *const types[] = {
 	/* BEGIN rows (keep sorted) */
+	&dc_type_dynamodb_table,
+	&dc_type_iam_role,
+	&dc_type_logs_log_group,
+	&dc_type_s3_bucket,
+	&dc_type_s3_object,
 	/* END rows */
 	NULL
 };
