@@ -106,19 +106,22 @@ static char *trust_policy(const char *service)
 	return text;
 }
 
-/* A string or a non-empty list of strings. */
-static int is_names(const json_t *v)
+static int is_string_list(const json_t *v)
 {
 	size_t i;
 	json_t *e;
-	if (json_is_string(v))
-		return 1;
-	if (!json_is_array(v) || json_array_size(v) == 0)
+	if (!json_is_array(v))
 		return 0;
 	json_array_foreach(v, i, e)
 		if (!json_is_string(e))
 			return 0;
 	return 1;
+}
+
+/* A string or a non-empty list of strings. */
+static int is_names(const json_t *v)
+{
+	return json_is_string(v) || (is_string_list(v) && json_array_size(v) > 0);
 }
 
 static int allow_policy(char **out, const char *role, const json_t *allow)
@@ -161,7 +164,7 @@ static int spec_init(struct role_spec *s, const json_t *props, const char *name)
 	s->managed = json_object_get(props, "managed_policies");
 	if (!service || !*service)
 		return dc_error_set("role '%s': \"service\" (the trusted principal) is missing", name);
-	if (s->managed && (!is_names(s->managed) || !json_is_array(s->managed)))
+	if (s->managed && !is_string_list(s->managed))
 		return dc_error_set("role '%s': \"managed_policies\" must be a list of ARNs", name);
 	s->trust = trust_policy(service);
 	return allow_policy(&s->policy, name, json_object_get(props, "allow"));

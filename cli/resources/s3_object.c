@@ -223,8 +223,8 @@ static int split_id(const json_t *attrs, char **bucket, const char **key)
 
 static int object_delete(struct dc_res_ctx *ctx, const json_t *attrs)
 {
-	char *bucket;
-	const char *key;
+	char *bucket = NULL;
+	const char *key = NULL;
 	if (split_id(attrs, &bucket, &key) < 0)
 		return -1;
 	struct dc_s3_request r = { .method = "DELETE", .bucket = bucket, .key = key };
