@@ -86,7 +86,8 @@ static int describe(struct dc_res_ctx *ctx, const char *name, json_t **table)
 static int key_matches(const json_t *table, const struct table_spec *s)
 {
 	const json_t *keys = json_object_get(table, "KeySchema"), *d;
-	const char *k = json_string_value(json_object_get(json_array_get(keys, 0), "AttributeName"));
+	const json_t *first = json_array_get(keys, 0);
+	const char *k = json_string_value(json_object_get(first, "AttributeName"));
 	size_t i;
 	if (json_array_size(keys) != 1 || !k || strcmp(k, s->hash_key) != 0)
 		return 0;
@@ -157,11 +158,11 @@ static int table_active(struct dc_res_ctx *ctx, void *name)
 static int table_create(struct dc_res_ctx *ctx, const json_t *props, json_t **attrs)
 {
 	struct table_spec s;
-	char *name = dc_resource_name(ctx, TABLE_NAME_MAX);
-	int rc = spec_init(&s, ctx, props);
 	*attrs = NULL;
-	if (rc == 0)
-		rc = create_or_adopt(ctx, name, &s, attrs);
+	if (spec_init(&s, ctx, props) < 0)
+		return -1;
+	char *name = dc_resource_name(ctx, TABLE_NAME_MAX);
+	int rc = create_or_adopt(ctx, name, &s, attrs);
 	if (rc == 0) {
 		char *what = dc_xasprintf("table '%s' to become ACTIVE", name);
 		rc = dc_resource_wait(ctx, what, ACTIVE_LIMIT_S, table_active, name);
@@ -186,7 +187,7 @@ static int table_update(struct dc_res_ctx *ctx, const json_t *old_props,
 	    strcmp(was.hash_type, now.hash_type) != 0)
 		return DC_EREPLACE;
 	int rc = tag_table(ctx, attrs);
-	if (rc < 0)
+	if (rc < 0 && attr_id(attrs))
 		dc_error_prefix("table '%s'", attr_id(attrs));
 	return rc;
 }

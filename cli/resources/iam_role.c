@@ -55,7 +55,8 @@ static int add_tags(struct dc_buf *form, const struct dc_res_ctx *ctx)
 		n++;
 		snprintf(key, sizeof(key), "Tags.member.%d.Key", n);
 		snprintf(value, sizeof(value), "Tags.member.%d.Value", n);
-		if (dc_form_add(form, key, k) < 0 || dc_form_add(form, value, json_string_value(v)) < 0)
+		if (dc_form_add(form, key, k) < 0 ||
+		    dc_form_add(form, value, json_string_value(v)) < 0)
 			rc = -1;
 	}
 	json_decref(tags);
@@ -138,8 +139,9 @@ static int allow_policy(char **out, const char *role, const json_t *allow)
 		json_t *act = json_object_get(a, "action"), *res = json_object_get(a, "resource");
 		if (!is_names(act) || !is_names(res)) {
 			json_decref(st);
-			return dc_error_set("role '%s': allow[%zu] needs \"action\" and \"resource\", "
-					    "each a string or a list of strings", role, i);
+			return dc_error_set("role '%s': allow[%zu] needs \"action\" and "
+					    "\"resource\", each a string or a list of strings",
+					    role, i);
 		}
 		json_array_append_new(st, json_pack("{s:s, s:O, s:O}", "Effect", "Allow", "Action",
 						    act, "Resource", res));
@@ -163,7 +165,8 @@ static int spec_init(struct role_spec *s, const json_t *props, const char *name)
 	*s = (struct role_spec){ .name = dc_xstrdup(name) };
 	s->managed = json_object_get(props, "managed_policies");
 	if (!service || !*service)
-		return dc_error_set("role '%s': \"service\" (the trusted principal) is missing", name);
+		return dc_error_set("role '%s': \"service\" (the trusted principal) is missing",
+				    name);
 	if (s->managed && !is_string_list(s->managed))
 		return dc_error_set("role '%s': \"managed_policies\" must be a list of ARNs", name);
 	s->trust = trust_policy(service);

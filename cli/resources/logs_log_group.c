@@ -138,10 +138,12 @@ static int create_or_adopt(struct dc_res_ctx *ctx, const struct group_spec *s, j
 static int group_create(struct dc_res_ctx *ctx, const json_t *props, json_t **attrs)
 {
 	struct group_spec s;
-	int rc = spec_init(&s, ctx, props);
 	*attrs = NULL;
-	if (rc == 0)
-		rc = create_or_adopt(ctx, &s, attrs);
+	if (spec_init(&s, ctx, props) < 0) {
+		free(s.name);
+		return -1;
+	}
+	int rc = create_or_adopt(ctx, &s, attrs);
 	if (rc == 0)
 		rc = set_retention(ctx, &s);
 	if (rc < 0) {
@@ -165,8 +167,8 @@ static int group_update(struct dc_res_ctx *ctx, const json_t *old_props,
 		rc = set_retention(ctx, &s);
 	if (rc == 0)
 		rc = tag_group(ctx, attrs);
-	if (rc < 0 && rc != DC_EREPLACE)
-		dc_error_prefix("log group '%s'", s.name);
+	if (rc < 0 && rc != DC_EREPLACE && id)
+		dc_error_prefix("log group '%s'", id);
 	free(s.name);
 	return rc;
 }

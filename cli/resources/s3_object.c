@@ -50,10 +50,11 @@ static int read_source(struct dc_buf *out, const struct dc_res_ctx *ctx, const c
 	char *path = dc_xasprintf("%s/%s", ctx->template_dir, source);
 	int rc = 0;
 	if (!realpath(up, root) || !realpath(path, real))
-		rc = dc_error_set("object '%s': cannot find \"source\" '%s'", ctx->logical_id, source);
+		rc = dc_error_set("object '%s': cannot find \"source\" '%s'", ctx->logical_id,
+				  source);
 	else if (strncmp(real, root, strlen(root)) != 0 || real[strlen(root)] != '/')
-		rc = dc_error_set("object '%s': \"source\" '%s' lies outside the templates directory",
-				  ctx->logical_id, source);
+		rc = dc_error_set("object '%s': \"source\" '%s' lies outside the templates "
+				  "directory", ctx->logical_id, source);
 	else
 		rc = dc_buf_read_file(out, real);
 	free(up);
@@ -82,7 +83,8 @@ static int load_body(struct object_spec *s, const struct dc_res_ctx *ctx, const 
 		return dc_error_set("object '%s': give either \"source\" (a file) or \"content\" "
 				    "(a string)", ctx->logical_id);
 	if (content)
-		return dc_buf_put(&s->body, json_string_value(content), json_string_length(content));
+		return dc_buf_put(&s->body, json_string_value(content),
+				  json_string_length(content));
 	return read_source(&s->body, ctx, json_string_value(source));
 }
 
@@ -193,7 +195,8 @@ static int object_update(struct dc_res_ctx *ctx, const json_t *old_props,
 {
 	struct object_spec s;
 	char *etag = NULL;
-	if (!same_string(old_props, new_props, "bucket") || !same_string(old_props, new_props, "key"))
+	if (!same_string(old_props, new_props, "bucket") ||
+	    !same_string(old_props, new_props, "key"))
 		return DC_EREPLACE;
 	int rc = spec_init(&s, ctx, new_props);
 	const char *put_sha = json_string_value(json_object_get(attrs, "sha256"));
