@@ -172,7 +172,7 @@ static int api_find(struct dc_res_ctx *ctx, const json_t *props, json_t **found)
 	return rc;
 }
 
-const struct dc_resource_type dc_apigw_api = {
+const struct dc_resource_type dc_type_apigw_api = {
 	.name = "apigatewayv2.api",
 	.create = api_create,
 	.update = api_update,

@@ -139,7 +139,7 @@ static int integ_delete(struct dc_res_ctx *ctx, const json_t *attrs)
 	return rc == DC_ENOTFOUND ? 0 : rc;
 }
 
-const struct dc_resource_type dc_apigw_integration = {
+const struct dc_resource_type dc_type_apigw_integration = {
 	.name = "apigatewayv2.integration",
 	.create = integ_create,
 	.update = integ_update,

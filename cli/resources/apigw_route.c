@@ -138,7 +138,7 @@ static int route_delete(struct dc_res_ctx *ctx, const json_t *attrs)
 	return rc == DC_ENOTFOUND ? 0 : rc;
 }
 
-const struct dc_resource_type dc_apigw_route = {
+const struct dc_resource_type dc_type_apigw_route = {
 	.name = "apigatewayv2.route",
 	.create = route_create,
 	.update = route_update,

@@ -98,7 +98,7 @@ static int stage_delete(struct dc_res_ctx *ctx, const json_t *attrs)
 	return rc == DC_ENOTFOUND ? 0 : rc;
 }
 
-const struct dc_resource_type dc_apigw_stage = {
+const struct dc_resource_type dc_type_apigw_stage = {
 	.name = "apigatewayv2.stage",
 	.create = stage_create,
 	.update = stage_update,

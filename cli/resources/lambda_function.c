@@ -450,7 +450,7 @@ static int fn_prepare(struct dc_res_ctx *ctx, const json_t *props, json_t **out)
 	return 0;
 }
 
-const struct dc_resource_type dc_lambda_function = {
+const struct dc_resource_type dc_type_lambda_function = {
 	.name = "lambda.function",
 	.prepare = fn_prepare,
 	.create = fn_create,

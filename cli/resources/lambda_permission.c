@@ -134,7 +134,7 @@ static int perm_find(struct dc_res_ctx *ctx, const json_t *props, json_t **found
 	return rc;
 }
 
-const struct dc_resource_type dc_lambda_permission = {
+const struct dc_resource_type dc_type_lambda_permission = {
 	.name = "lambda.permission",
 	.create = perm_create,
 	.delete = perm_delete,

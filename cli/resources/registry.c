@@ -2,22 +2,32 @@
 #include "resources/resource.h"
 
 /* BEGIN types (keep sorted) */
-extern const struct dc_resource_type dc_apigw_api;
-extern const struct dc_resource_type dc_apigw_integration;
-extern const struct dc_resource_type dc_apigw_route;
-extern const struct dc_resource_type dc_apigw_stage;
-extern const struct dc_resource_type dc_lambda_function;
-extern const struct dc_resource_type dc_lambda_permission;
+extern const struct dc_resource_type dc_type_apigw_api;
+extern const struct dc_resource_type dc_type_apigw_integration;
+extern const struct dc_resource_type dc_type_apigw_route;
+extern const struct dc_resource_type dc_type_apigw_stage;
+extern const struct dc_resource_type dc_type_dynamodb_table;
+extern const struct dc_resource_type dc_type_iam_role;
+extern const struct dc_resource_type dc_type_lambda_function;
+extern const struct dc_resource_type dc_type_lambda_permission;
+extern const struct dc_resource_type dc_type_logs_log_group;
+extern const struct dc_resource_type dc_type_s3_bucket;
+extern const struct dc_resource_type dc_type_s3_object;
 /* END types */
 
 static const struct dc_resource_type *const types[] = {
 	/* BEGIN rows (keep sorted) */
-	&dc_apigw_api,
-	&dc_apigw_integration,
-	&dc_apigw_route,
-	&dc_apigw_stage,
-	&dc_lambda_function,
-	&dc_lambda_permission,
+	&dc_type_apigw_api,
+	&dc_type_apigw_integration,
+	&dc_type_apigw_route,
+	&dc_type_apigw_stage,
+	&dc_type_dynamodb_table,
+	&dc_type_iam_role,
+	&dc_type_lambda_function,
+	&dc_type_lambda_permission,
+	&dc_type_logs_log_group,
+	&dc_type_s3_bucket,
+	&dc_type_s3_object,
 	/* END rows */
 	NULL
 };

@@ -105,3 +105,73 @@ int dc_resource_retry_while(struct dc_res_ctx *ctx, const char *code, const char
 		delay = next_delay(delay);
 	}
 }
+
+int dc_resource_error_is(const char *code)
+{
+	return strcmp(dc_error_last()->code, code) == 0;
+}
+
+static json_t *node_text(xmlNodePtr n)
+{
+	xmlChar *t = xmlNodeGetContent(n);
+	json_t *s = json_string(t ? (const char *)t : "");
+	xmlFree(t);
+	return s ? s : json_string("");
+}
+
+/* An element with children as {name: text}, a leaf as its text. Repeated
+ * child names keep the last: the answers read this way have none. */
+static json_t *node_value(xmlNodePtr n)
+{
+	json_t *obj = NULL;
+	for (xmlNodePtr c = n->children; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (!obj)
+			obj = json_object();
+		json_object_set_new(obj, (const char *)c->name, node_text(c));
+	}
+	return obj ? obj : node_text(n);
+}
+
+static int name_is(xmlNodePtr n, const char *name, size_t len)
+{
+	return n->type == XML_ELEMENT_NODE && strlen((const char *)n->name) == len &&
+	       strncmp((const char *)n->name, name, len) == 0;
+}
+
+json_t *dc_resource_xml_list(xmlDocPtr doc, const char *path)
+{
+	json_t *out = json_array();
+	xmlNodePtr parent = doc ? xmlDocGetRootElement(doc) : NULL;
+	const char *slash;
+	while (parent && (slash = strchr(path, '/'))) {
+		xmlNodePtr c = parent->children;
+		while (c && !name_is(c, path, (size_t)(slash - path)))
+			c = c->next;
+		parent = c;
+		path = slash + 1;
+	}
+	for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next)
+		if (name_is(c, path, strlen(path)))
+			json_array_append_new(out, node_value(c));
+	return out;
+}
+
+int dc_resource_tagged(const struct dc_res_ctx *ctx, const json_t *tags)
+{
+	const char *key = "deployctl:stack";
+	if (json_is_object(tags)) {
+		const char *v = json_string_value(json_object_get(tags, key));
+		return v && strcmp(v, ctx->stack) == 0;
+	}
+	size_t i;
+	json_t *t;
+	json_array_foreach(tags, i, t) {
+		const char *k = json_string_value(json_object_get(t, "Key"));
+		const char *v = json_string_value(json_object_get(t, "Value"));
+		if (k && v && strcmp(k, key) == 0)
+			return strcmp(v, ctx->stack) == 0;
+	}
+	return 0;
+}

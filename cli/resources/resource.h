@@ -12,6 +12,7 @@
 #define DC_RESOURCE_H
 
 #include <jansson.h>
+#include <libxml/tree.h>
 
 #include "aws/client.h"
 
@@ -99,5 +100,22 @@ int dc_resource_wait(struct dc_res_ctx *ctx, const char *what, int limit_s,
 int dc_resource_retry_while(struct dc_res_ctx *ctx, const char *code, const char *needle,
 			    const char *why, int limit_s,
 			    int (*call)(struct dc_res_ctx *ctx, void *arg), void *arg);
+
+/* 1 when tags say the resource belongs to ctx->stack (deployctl:stack),
+ * else 0. tags is either an object {key: value} or a list [{"Key": ...,
+ * "Value": ...}], the two shapes AWS answers with. */
+int dc_resource_tagged(const struct dc_res_ctx *ctx, const json_t *tags);
+
+/* 1 when the last recorded failure carries this AWS error code
+ * ("EntityAlreadyExists"), else 0. */
+int dc_resource_error_is(const char *code);
+
+/* Every element of an XML answer reached by a '/'-separated path of local
+ * names from the root's children (as dc_xml_text), where the last step may
+ * match many siblings ("ListRolePoliciesResult/PolicyNames/member",
+ * "Version"): a JSON array (new reference, [] when none) with, for each, an
+ * object of its child elements' texts ({"Key": ..., "VersionId": ...}), or
+ * its own text when it has no child element. */
+json_t *dc_resource_xml_list(xmlDocPtr doc, const char *path);
 
 #endif

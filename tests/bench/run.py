@@ -2,6 +2,7 @@
 on this machine. Prints each figure and its ratio; exits non-zero when a
 target is missed."""
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -70,6 +71,45 @@ def signing(results):
     results.append(r.returncode == 0)
 
 
+def stack_cycle(binary, moto, home, proxy_url, name, parallel):
+    """up then destroy of lambda-python-dynamodb: wall time and AWS calls."""
+    env = bench_env(moto, home)
+    env.update({"AWS_ENDPOINT_URL": proxy_url,
+                "DEPLOYCTL_STATE_DIR": os.path.join(home, "state")})
+    t0 = time.perf_counter()
+    r = subprocess.run([binary, "-o", "json", "up", "lambda-python-dynamodb", "--name", name,
+                        "--parallel", str(parallel)], env=env, capture_output=True, check=True)
+    t_up = time.perf_counter() - t0
+    calls_up = json.loads(r.stdout)["aws_calls"]
+    t0 = time.perf_counter()
+    subprocess.run([binary, "destroy", name, "--parallel", str(parallel)], env=env,
+                   capture_output=True, check=True)
+    t_destroy = time.perf_counter() - t0
+    return t_up, calls_up, t_destroy
+
+
+def stack_speed(binary, results):
+    moto = harness.Moto()
+    home = harness.tempfile.mkdtemp(prefix="deployctl-bench-")
+    proxy = harness.FaultProxy(moto.url, rate=0.0, delay_ms=50)
+    try:
+        seq = stack_cycle(binary, moto, home, proxy.url, "bench-seq", 1)
+        par = stack_cycle(binary, moto, home, proxy.url, "bench-par", 4)
+    finally:
+        proxy.stop()
+        moto.stop()
+        harness.shutil.rmtree(home, ignore_errors=True)
+    for label, (t_up, calls, t_destroy) in (("--parallel 1", seq), ("--parallel 4", par)):
+        print("up lambda-python-dynamodb (+50 ms per call) %s: up %.2f s (%d AWS calls), "
+              "destroy %.2f s" % (label, t_up, calls, t_destroy))
+    ratio_up = par[0] / seq[0]
+    ratio_destroy = par[2] / seq[2]
+    print("concurrent/sequential: up %.2f, destroy %.2f (target <= 0.60)" % (ratio_up,
+                                                                           ratio_destroy))
+    results.append(ratio_up <= 0.6)
+    results.append(ratio_destroy <= 0.6)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
@@ -77,6 +117,7 @@ def main():
     results = []
     signing(results)
     tool_latency(os.path.abspath(args.binary), results)
+    stack_speed(os.path.abspath(args.binary), results)
     ok = all(results)
     print("bench: %s" % ("all targets met" if ok else "a target was missed"))
     return 0 if ok else 1
