@@ -45,9 +45,9 @@ static int create(struct engine *e, struct dc_res_ctx *ctx, const struct dc_reso
 	pthread_mutex_lock(&e->lock);
 	json_t *old = engine_entry(e, r->id);
 	json_t *attrs = old ? json_object_get(old, "attrs") : NULL;
-	json_t *entry = json_pack("{s:s, s:s, s:O, s:o, s:O}", "type", r->type, "status",
+	json_t *entry = json_pack("{s:s, s:s, s:O, s:o, s:o}", "type", r->type, "status",
 				  "creating", "props", props, "deps", dep_ids(e->t, r), "attrs",
-				  attrs ? attrs : json_object());
+				  attrs ? json_incref(attrs) : json_object());
 	json_object_set_new(json_object_get(e->doc, "resources"), r->id, entry);
 	int rc = engine_save_locked(e, "%s: creating %s (%s)", e->name, r->id, r->type);
 	pthread_mutex_unlock(&e->lock);
