@@ -9,6 +9,11 @@ from stacks import (ARCHS, changing_calls, copy_templates, destroy, expect_nothi
                     read_log, stack_env, up, what_exists)
 
 
+def clear(path):
+    if os.path.exists(path):
+        os.unlink(path)
+
+
 def check_deployed(env, name, arch, doc):
     res = {r["id"]: r for r in doc["resources"]}
     for r in doc["resources"]:
@@ -47,7 +52,7 @@ def lifecycle(env, arch):
     try:
         doc = up(env, arch, name, url=proxy.url, templates=templates)
         check_deployed(env, name, arch, doc)
-        os.unlink(log)
+        clear(log)
         again = up(env, arch, name, url=proxy.url, templates=templates)
         expect_eq(changing_calls(read_log(log)), [], "changing calls of a second up")
         expect_eq(again["url"], doc["url"], "url after a second up")
@@ -55,7 +60,7 @@ def lifecycle(env, arch):
         handler = sorted(f for f in os.listdir(app) if not f.startswith("."))[0]
         with open(os.path.join(app, handler), "a") as f:
             f.write("\n// edited\n" if handler.endswith((".js", ".mjs")) else "\n# edited\n")
-        os.unlink(log)
+        clear(log)
         up(env, arch, name, url=proxy.url, templates=templates)
         calls = changing_calls(read_log(log))
         expect_eq(len(calls), 1, "changing calls after a handler edit: %r" % calls)
