@@ -161,6 +161,8 @@ json_t *dc_resource_xml_list(xmlDocPtr doc, const char *path)
 int dc_resource_tagged(const struct dc_res_ctx *ctx, const json_t *tags)
 {
 	const char *key = "deployctl:stack";
+	if (ctx->name_is_ours)
+		return 1;
 	if (json_is_object(tags)) {
 		const char *v = json_string_value(json_object_get(tags, key));
 		return v && strcmp(v, ctx->stack) == 0;

@@ -40,6 +40,10 @@ struct dc_res_ctx {
 	void (*progress)(struct dc_res_ctx *ctx, const char *fmt, ...)
 		__attribute__((format(printf, 2, 3)));
 	void *engine;             /* the engine's own data; types do not touch it */
+	/* Set when state recorded that this stack was creating the resource:
+	 * the deterministic name alone then proves it ours, even when a crash
+	 * came between the create call and the tagging that follows it. */
+	int name_is_ours;
 };
 
 struct dc_resource_type {
@@ -102,7 +106,7 @@ int dc_resource_retry_while(struct dc_res_ctx *ctx, const char *code, const char
 			    int (*call)(struct dc_res_ctx *ctx, void *arg), void *arg);
 
 /* 1 when tags say the resource belongs to ctx->stack (deployctl:stack),
- * else 0. tags is either an object {key: value} or a list [{"Key": ...,
+ * or when ctx->name_is_ours, else 0. tags is either an object {key: value} or a list [{"Key": ...,
  * "Value": ...}], the two shapes AWS answers with. */
 int dc_resource_tagged(const struct dc_res_ctx *ctx, const json_t *tags);
 

@@ -251,13 +251,14 @@ static int bucket_find(struct dc_res_ctx *ctx, const json_t *props, json_t **fou
 	char *name = bucket_name(ctx);
 	xmlDocPtr doc = NULL;
 	int rc = s3(ctx, "GET", name, "tagging", NULL, &doc);
+	int untagged = rc < 0 && dc_resource_error_is("NoSuchTagSet");
 	*found = NULL;
-	if (rc < 0 && (rc == DC_ENOTFOUND || dc_resource_error_is("NoSuchTagSet")))
-		rc = 0; /* no bucket, or one without tags: not ours */
+	if (rc == DC_ENOTFOUND || untagged)
+		rc = 0; /* no bucket, or one without tags: ours only if state says so */
 	if (rc == 0) {
 		json_t *tags = dc_resource_xml_list(doc, "TagSet/Tag");
 		*found = json_array();
-		if (dc_resource_tagged(ctx, tags))
+		if ((doc || untagged) && dc_resource_tagged(ctx, tags))
 			json_array_append_new(*found, bucket_attrs(ctx, name));
 		json_decref(tags);
 	}

@@ -175,6 +175,7 @@ static int delete_found(struct dc_res_ctx *ctx, const struct dc_resource_type *t
 			json_t *entry)
 {
 	json_t *found = NULL;
+	ctx->name_is_ours = 1;
 	if (find_unrecorded(ctx, type, json_object_get(entry, "props"), &found) < 0)
 		return -1;
 	size_t i;
