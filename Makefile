@@ -34,10 +34,6 @@ ASAN_LIB_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=build/asan/%.o)
 VG_OBJ := $(LIB_SRC:%.c=build/rel/%.o) $(TEST_SRC:%.c=build/rel/%.o)
 
-DEB_BUILD := gcc make pkg-config libc6-dev libcurl4-openssl-dev libssl-dev \
-	libjansson-dev libxml2-dev libgit2-dev libzip-dev
-DEB_TEST := python3 valgrind curl ca-certificates
-
 .PHONY: all deps test unit integration leakcheck bench install clean format
 
 all: deployctl
@@ -94,16 +90,9 @@ TOOLS := sigv4_driver resource_driver
 .SECONDARY:
 
 deps:
-	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do \
-		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
-			|| missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
-	fi
+	@sh tests/tools/install_deps.sh
 	@$(PYTHON) tests/tools/check_python_deps.py
+	@sh tests/app/install.sh
 
 unit: build/asan/unit-tests
 	cd tests && DC_SHARED_DIR=$(CURDIR)/../shared ../build/asan/unit-tests

@@ -33,6 +33,7 @@ def main():
         ("sigv4-differential", [sys.executable, "tests/sigv4/differential.py", "--driver",
                                 "build/asan/tools/sigv4_driver", "--count", "10000",
                                 "--seed", "1"], ROOT),
+        ("app", [sys.executable, "tests/app/test_handlers.py"], ROOT),
         ("integration", [sys.executable, "tests/integration/run.py",
                          "--binary", "build/asan/deployctl"], ROOT),
     ]
