@@ -17,7 +17,7 @@ PC_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS_PC))
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-format-truncation
 BASE_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
-	-DDC_VERSION='"$(VERSION)"' -I. -Icli -include cli/util/prelude.h \
+	-DDC_VERSION='"$(VERSION)"' -DDC_DATADIR='"$(PREFIX)/share/deployctl"' -I. -Icli -include cli/util/prelude.h \
 	$(WARN) $(PC_CFLAGS) -MMD -MP
 RELEASE_CFLAGS = -O2 -g
 ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -114,6 +114,8 @@ install: deployctl
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 deployctl $(DESTDIR)$(PREFIX)/bin/deployctl
 	install -m 644 man/deployctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/deployctl.1
+	install -d $(DESTDIR)$(PREFIX)/share/deployctl
+	cp -R templates $(DESTDIR)$(PREFIX)/share/deployctl/
 
 format:
 	clang-format -i $(SRC) $(wildcard cli/*.h cli/*/*.h) $(TEST_SRC)

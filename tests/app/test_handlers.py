@@ -131,6 +131,7 @@ class Handler:
 
     def __init__(self, dep, extra_env=None):
         env = {"PATH": os.environ["PATH"], "HOME": HERE, "AWS_REGION": REGION,
+               "PYTHONDONTWRITEBYTECODE": "1",
                "AWS_DEFAULT_REGION": REGION, "AWS_EC2_METADATA_DISABLED": "true",
                "AWS_ENDPOINT_URL": dep.moto.url, "AWS_LAMBDA_FUNCTION_NAME": "test-fn"}
         env.update(CREDS)

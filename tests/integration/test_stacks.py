@@ -57,7 +57,8 @@ def lifecycle(env, arch):
         expect_eq(changing_calls(read_log(log)), [], "changing calls of a second up")
         expect_eq(again["url"], doc["url"], "url after a second up")
         app = os.path.join(templates, arch, "app")
-        handler = sorted(f for f in os.listdir(app) if not f.startswith("."))[0]
+        handler = sorted(f for f in os.listdir(app)
+                         if os.path.isfile(os.path.join(app, f)) and not f.startswith("."))[0]
         with open(os.path.join(app, handler), "a") as f:
             f.write("\n// edited\n" if handler.endswith((".js", ".mjs")) else "\n# edited\n")
         clear(log)
@@ -153,3 +154,28 @@ def test_bad_arch_and_param(env):
     r = env.run("up", "lambda-python-dynamodb", "--param", "memory_mb=lots", env=stack_env(env))
     expect_eq(r.returncode, 2)
     expect("memory_mb" in r.stderr.decode(), r.stderr.decode())
+
+
+def test_sweep_finds_what_state_lost(env):
+    import shutil
+    up(env, "lambda-python-dynamodb", "lost")
+    expect(what_exists(env, "lost") != [], "nothing was made")
+    shutil.rmtree(os.path.join(env.home, "state"))
+    r = destroy(env, "lost", check=False)
+    expect_eq(r.returncode, 1, "destroy without state or --sweep")
+    expect("no stack 'lost'" in r.stderr.decode(), r.stderr.decode())
+    destroy(env, "lost", extra=("--sweep",))
+    expect_nothing_left(env, "lost")
+
+
+def test_sweep_after_destroy_of_a_half_made_stack(env):
+    # State that lost track of one resource: its entry removed by hand.
+    up(env, "lambda-python-dynamodb", "half")
+    path = os.path.join(env.home, "state", "stacks", "half.json")
+    with open(path) as f:
+        doc = json.load(f)
+    del doc["resources"]["table"]
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    destroy(env, "half", extra=("--sweep",))
+    expect_nothing_left(env, "half")
