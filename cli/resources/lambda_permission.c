@@ -116,6 +116,12 @@ static int has_statement(const json_t *answer, const char *sid)
 static int perm_find(struct dc_res_ctx *ctx, const json_t *props, json_t **found)
 {
 	struct perm p;
+	/* Swept without state, the function is unknown: the permission goes
+	 * with the function. */
+	if (!json_object_get(props, "function")) {
+		*found = json_array();
+		return 0;
+	}
 	if (read_perm(&p, props) < 0)
 		return -1;
 	char *sid = dc_resource_name(ctx, SID_MAX_LEN);

@@ -73,7 +73,10 @@ struct dc_resource_type {
 	/* Optional, for `destroy --sweep`: attrs (a JSON array of attrs
 	 * objects) of resources of this type that belong to ctx->stack but that
 	 * state may not know: found by the deployctl:stack tag, or by the
-	 * deterministic name for untaggable ones. */
+	 * deterministic name for untaggable ones. Swept without state, props
+	 * hold only what references no other resource; a type whose parent is
+	 * then unknown (a permission's function, an object's bucket) finds
+	 * nothing, as it goes with its parent. */
 	int (*find)(struct dc_res_ctx *ctx, const json_t *props, json_t **found);
 };
 

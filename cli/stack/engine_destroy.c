@@ -2,6 +2,7 @@
  * independent ones at the same time; with --sweep, also what the resource
  * types find by tag or name that state does not know. */
 #include "stack/engine_internal.h"
+#include "stack/refs.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 
@@ -82,6 +83,41 @@ static int destroy_recorded(struct engine *e, int parallel)
 	return rc;
 }
 
+struct sweep_env {
+	struct engine *e;
+	const struct dc_template *t;
+};
+
+/* Built-ins and params only: other resources' attrs are what was lost. */
+static int sweep_lookup(void *arg, const char *id, const char *name, json_t **out)
+{
+	struct sweep_env *env = arg;
+	if (id)
+		*out = NULL;
+	else if (!strcmp(name, "stack"))
+		*out = json_object_get(env->e->doc, "name");
+	else if (!strcmp(name, "region") || !strcmp(name, "account"))
+		*out = json_object_get(env->e->doc, name);
+	else
+		*out = json_object_get(env->t->params, name);
+	return *out ? 0 : DC_ENOTFOUND;
+}
+
+/* The props a type's find can use without state: each one that references
+ * no other resource, resolved ("/aws/lambda/${stack}-fn"). */
+static json_t *sweep_props(struct engine *e, const struct dc_template *t, const json_t *props)
+{
+	struct sweep_env env = { e, t };
+	json_t *out = json_object();
+	const char *key;
+	json_t *v, *resolved;
+	json_object_foreach((json_t *)props, key, v) {
+		if (dc_refs_resolve(&resolved, v, sweep_lookup, &env) == 0)
+			json_object_set_new(out, key, resolved);
+	}
+	return out;
+}
+
 /* Sweep one logical resource of one template: whatever its type finds for
  * this stack is deleted. */
 static int sweep_one(struct engine *e, struct worker *w, const struct dc_template *t,
@@ -94,8 +130,13 @@ static int sweep_one(struct engine *e, struct worker *w, const struct dc_templat
 		return 0;
 	engine_ctx(e, w, r->id, &ctx);
 	ctx.template_dir = t->dir;
-	if (type->find(&ctx, r->props, &found) < 0)
+	json_t *props = sweep_props(e, t, r->props);
+	int found_rc = type->find(&ctx, props, &found);
+	json_decref(props);
+	if (found_rc < 0) {
+		engine_fail(e, r->id);
 		return -1;
+	}
 	size_t i;
 	json_t *attrs;
 	int rc = 0;
