@@ -3,6 +3,7 @@
  * aws-c-auth signing test suite, and botocore's auth.py where the pages are
  * silent (which headers to leave unsigned, how dot segments go). */
 #include "aws/sigv4.h"
+#include "aws/uri.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -253,17 +254,6 @@ static void w_encoded(struct writer *w, const char *s, size_t n, int keep_slash)
 	}
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode %XX (a '%' not followed by two hex digits stays itself; '+' stays
  * '+', as RFC 3986 has it), then encode: the canonical form AWS rebuilds
  * from the parameters it received. */
@@ -272,7 +262,7 @@ static void w_reencoded(struct writer *w, const char *s, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '%' && i + 2 < n) {
-			int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+			int hi = dc_uri_hex_value(s[i + 1]), lo = dc_uri_hex_value(s[i + 2]);
 			if (hi >= 0 && lo >= 0) {
 				c = (unsigned char)(hi << 4 | lo);
 				i += 2;

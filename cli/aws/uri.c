@@ -23,7 +23,7 @@ int dc_uri_encode(struct dc_buf *out, const char *s, size_t len, int keep_slash)
 	return 0;
 }
 
-static int hexval(char c)
+int dc_uri_hex_value(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -38,7 +38,8 @@ int dc_uri_decode(struct dc_buf *out, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		int hi, lo;
-		if (s[i] == '%' && i + 2 < len && (hi = hexval(s[i + 1])) >= 0 && (lo = hexval(s[i + 2])) >= 0) {
+		if (s[i] == '%' && i + 2 < len && (hi = dc_uri_hex_value(s[i + 1])) >= 0 &&
+		    (lo = dc_uri_hex_value(s[i + 2])) >= 0) {
 			if (dc_buf_putc(out, (char)(hi << 4 | lo)) < 0)
 				return -1;
 			i += 2;

@@ -15,6 +15,9 @@ int dc_uri_encode(struct dc_buf *out, const char *s, size_t len, int keep_slash)
  * A malformed escape is kept as it is. */
 int dc_uri_decode(struct dc_buf *out, const char *s, size_t len);
 
+/* The value of one hex digit, or -1. */
+int dc_uri_hex_value(char c);
+
 /* Append "&key=value" ("key=value" when out is empty), both encoded. */
 int dc_form_add(struct dc_buf *form, const char *key, const char *value);
 

@@ -67,15 +67,18 @@ int engine_delete_all(struct engine *e, const char **ids, size_t n, int parallel
 	return rc;
 }
 
-static int destroy_recorded(struct engine *e, int parallel)
+int engine_delete_recorded(struct engine *e, int (*select)(const void *arg, const char *id),
+			   const void *arg, int parallel)
 {
 	json_t *res = json_object_get(e->doc, "resources");
 	const char **ids = dc_xcalloc(json_object_size(res) + 1, sizeof(*ids));
 	size_t n = 0;
 	const char *id;
 	json_t *v;
-	json_object_foreach(res, id, v)
-		ids[n++] = dc_xstrdup(id);
+	json_object_foreach(res, id, v) {
+		if (!select || select(arg, id))
+			ids[n++] = dc_xstrdup(id);
+	}
 	int rc = engine_delete_all(e, ids, n, parallel);
 	for (size_t i = 0; i < n; i++)
 		free((void *)ids[i]);
@@ -198,7 +201,7 @@ int dc_engine_destroy(struct dc_engine_result *out, struct dc_state *st, const c
 	int parallel = opt->parallel > 0 ? opt->parallel : DC_ENGINE_PARALLEL;
 	int rc = engine_open_doc(&e, NULL, NULL, do_sweep, &local);
 	if (rc == 0) {
-		int failed = destroy_recorded(&e, parallel) < 0;
+		int failed = engine_delete_recorded(&e, NULL, NULL, parallel) < 0;
 		if (do_sweep)
 			failed |= sweep(&e) < 0;
 		if (failed)

@@ -70,5 +70,8 @@ int engine_open_doc(struct engine *e, const char *arch, const json_t *params, in
 
 /* Delete the recorded resources ids[0..n) in reverse dependency order. */
 int engine_delete_all(struct engine *e, const char **ids, size_t n, int parallel);
+/* The same for every recorded resource that `select` (NULL: all) picks. */
+int engine_delete_recorded(struct engine *e, int (*select)(const void *arg, const char *id),
+			   const void *arg, int parallel);
 
 #endif

@@ -179,27 +179,14 @@ static int run_node(void *arg, void *worker, size_t i)
 	return converge(e, worker, &e->t->res[i]);
 }
 
-static int is_orphan(const struct dc_template *t, const char *id)
+static int is_orphan(const void *t, const char *id)
 {
 	return dc_template_find(t, id) == NULL;
 }
 
 static int delete_orphans(struct engine *e, int parallel)
 {
-	json_t *res = json_object_get(e->doc, "resources");
-	const char **ids = dc_xcalloc(json_object_size(res) + 1, sizeof(*ids));
-	size_t n = 0;
-	const char *id;
-	json_t *v;
-	json_object_foreach(res, id, v) {
-		if (is_orphan(e->t, id))
-			ids[n++] = dc_xstrdup(id);
-	}
-	int rc = engine_delete_all(e, ids, n, parallel);
-	for (size_t i = 0; i < n; i++)
-		free((void *)ids[i]);
-	free(ids);
-	return rc;
+	return engine_delete_recorded(e, is_orphan, e->t, parallel);
 }
 
 static int run_template(struct engine *e, int parallel)
