@@ -75,7 +75,7 @@ static int run(struct dc_cli *cli, struct dc_template *t, const char *name, int 
 int cmd_up(struct dc_cli *cli, const struct dc_strlist *args)
 {
 	struct dc_template *t;
-	int parallel, code;
+	int parallel = DC_ENGINE_PARALLEL, code;
 	if (args->n != 1)
 		code = dc_cli_usage_error("up needs one ARCH; see 'deployctl list'");
 	else if ((code = parse_parallel(&parallel)) != 0)
