@@ -86,6 +86,11 @@ build/rel/tools/%: $(LIB_SRC:%.c=build/rel/%.o) build/rel/tests/tools/%.o
 	@echo "  LD      $@"
 	@$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(LDLIBS)
 
+# Links libcurl and OpenSSL only: the floor that deployctl's memory stands on.
+build/rel/tools/curl_floor: build/rel/tests/tools/curl_floor.o
+	@mkdir -p $(dir $@)
+	@$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libcurl openssl)
+
 TOOLS := sigv4_driver resource_driver
 .SECONDARY:
 
@@ -107,7 +112,7 @@ leakcheck: build/rel/unit-tests
 	cd tests && DC_SHARED_DIR=$(CURDIR)/../shared valgrind --leak-check=full \
 		--errors-for-leak-kinds=definite,indirect --error-exitcode=99 -q ../build/rel/unit-tests
 
-bench: deployctl build/rel/tools/sigv4_driver
+bench: deployctl build/rel/tools/sigv4_driver build/rel/tools/maxrss build/rel/tools/curl_floor
 	$(PYTHON) tests/bench/run.py --binary ./deployctl
 
 install: deployctl
