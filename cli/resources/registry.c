@@ -10,6 +10,7 @@ extern const struct dc_resource_type dc_type_dynamodb_table;
 extern const struct dc_resource_type dc_type_ec2_default_vpc;
 extern const struct dc_resource_type dc_type_ec2_instance;
 extern const struct dc_resource_type dc_type_ec2_security_group;
+extern const struct dc_resource_type dc_type_http_wait;
 extern const struct dc_resource_type dc_type_iam_role;
 extern const struct dc_resource_type dc_type_lambda_function;
 extern const struct dc_resource_type dc_type_lambda_permission;
@@ -29,6 +30,7 @@ static const struct dc_resource_type *const types[] = {
 	&dc_type_ec2_default_vpc,
 	&dc_type_ec2_instance,
 	&dc_type_ec2_security_group,
+	&dc_type_http_wait,
 	&dc_type_iam_role,
 	&dc_type_lambda_function,
 	&dc_type_lambda_permission,

@@ -63,9 +63,18 @@ def what_exists(env, name):
     found += ["log-group:" + g["logGroupName"]
               for g in logs.describe_log_groups()["logGroups"]
               if ("/" + name + "-") in g["logGroupName"]]
+    ec2 = env.boto("ec2")
+    ours = [{"Name": "tag:deployctl:stack", "Values": [name]}]
+    states = {i["InstanceId"]: i["State"]["Name"]
+              for r in ec2.describe_instances(Filters=ours)["Reservations"] for i in r["Instances"]}
+    found += ["instance:" + i for i, st in states.items() if st != "terminated"]
+    found += ["security-group:" + g["GroupId"]
+              for g in ec2.describe_security_groups(Filters=ours)["SecurityGroups"]]
     tagged = env.boto("resourcegroupstaggingapi").get_resources(
         TagFilters=[{"Key": "deployctl:stack", "Values": [name]}])["ResourceTagMappingList"]
-    found += ["tagged:" + t["ResourceARN"] for t in tagged]
+    # A terminated instance keeps its tags for a while and costs nothing.
+    found += ["tagged:" + t["ResourceARN"] for t in tagged
+              if states.get(t["ResourceARN"].rsplit("/", 1)[-1]) != "terminated"]
     return sorted(set(found))
 
 
