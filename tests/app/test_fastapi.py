@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 
 import harness
-import test_page
+from test_page import dump_dom, element_text
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -153,10 +153,10 @@ def test_fastapi__page_counts_up_in_chromium(moto):
     try:
         hit(s.url)
         hit(s.url)
-        dom = test_page.dump_dom(s.url + "?autoclick=3")
+        dom = dump_dom(s.url + "?autoclick=3")
         harness.expect('data-autoclick-done="3"' in dom, "autoclick did not finish:\n" + dom[:3000])
-        harness.expect_eq(test_page.element_text(dom, "count"), "5", "count shown after 3 clicks")
-        harness.expect_eq(test_page.element_text(dom, "error"), "", "no error shown")
+        harness.expect_eq(element_text(dom, "count"), "5", "count shown after 3 clicks")
+        harness.expect_eq(element_text(dom, "error"), "", "no error shown")
         harness.expect_eq(hit(s.url), 6, "the server counted the clicks")
     finally:
         s.stop()
