@@ -34,8 +34,8 @@ static int split_url(const char *url, const char **host, size_t *len, const char
 
 static int probe_init(struct probe *pr, const char *url, const char *via)
 {
-	const char *host, *path;
-	size_t len;
+	const char *host = NULL, *path = NULL;
+	size_t len = 0;
 	struct dc_http_options opt = { .connect_timeout_ms = 5000,
 				       .timeout_ms = ATTEMPT_TIMEOUT_MS,
 				       .max_response = DC_MAX_SMALL };
