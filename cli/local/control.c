@@ -20,20 +20,20 @@
 #define TOKEN_HEADER "X-Deployctl-Token"
 #define PROCESS_START_LIMIT_S 30.0
 
-static void reply_json(struct dc_httpd_response *res, int status, json_t *o)
+static void reply_json(struct dc_server_response *res, int status, json_t *o)
 {
 	char *text = json_dumps(o, JSON_COMPACT);
-	dc_httpd_reply(res, status, "application/json", text);
+	dc_server_reply(res, status, "application/json", text);
 	free(text);
 	json_decref(o);
 }
 
-static void reply_message(struct dc_httpd_response *res, int status, const char *msg)
+static void reply_message(struct dc_server_response *res, int status, const char *msg)
 {
 	reply_json(res, status, json_pack("{s:s}", "message", msg));
 }
 
-static int authorised(const struct dc_httpd_request *req)
+static int authorised(const struct dc_server_request *req)
 {
 	const char *t = dc_headers_get(&req->headers, TOKEN_HEADER);
 	size_t n = strlen(sv.token);
@@ -54,7 +54,7 @@ static int split(char *copy, char **seg, int max)
 }
 
 static void functions(const char *method, const char *name, json_t *body,
-		      struct dc_httpd_response *res)
+		      struct dc_server_response *res)
 {
 	char *why = NULL;
 	int status = 0;
@@ -138,7 +138,7 @@ static int process_put(const char *cname, json_t *body, char **why)
 }
 
 static void processes(const char *method, const char *name, json_t *body,
-		      struct dc_httpd_response *res)
+		      struct dc_server_response *res)
 {
 	char *cname = dc_xasprintf("proc:%s", name), *why = NULL;
 	int status = 0;
@@ -158,7 +158,7 @@ static void processes(const char *method, const char *name, json_t *body,
 
 /* PUT or DELETE of an entry of an API's integrations or routes. */
 static void api_member(const char *method, struct sv_api *a, const char *kind, const char *id,
-		       json_t *body, struct dc_httpd_response *res)
+		       json_t *body, struct dc_server_response *res)
 {
 	json_t *set = strcmp(kind, "integrations") == 0 ? a->integrations : a->routes;
 	if (strcmp(method, "DELETE") == 0)
@@ -169,7 +169,7 @@ static void api_member(const char *method, struct sv_api *a, const char *kind, c
 }
 
 static void apis(const char *method, char **seg, int n, json_t *body,
-		 struct dc_httpd_response *res)
+		 struct dc_server_response *res)
 {
 	int port = 0, del = strcmp(method, "DELETE") == 0;
 	pthread_mutex_lock(&sv.mu);
@@ -191,7 +191,7 @@ static void apis(const char *method, char **seg, int n, json_t *body,
 	pthread_mutex_unlock(&sv.mu);
 }
 
-static void status(struct dc_httpd_response *res)
+static void status(struct dc_server_response *res)
 {
 	pthread_mutex_lock(&sv.mu);
 	json_t *doc = sv_runtime_doc();
@@ -200,7 +200,7 @@ static void status(struct dc_httpd_response *res)
 	reply_json(res, 200, doc);
 }
 
-void sv_control(void *arg, struct dc_httpd_request *req, struct dc_httpd_response *res)
+void sv_control(void *arg, struct dc_server_request *req, struct dc_server_response *res)
 {
 	if (!authorised(req)) {
 		reply_message(res, 403, "a valid control token is required");

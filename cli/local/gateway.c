@@ -21,14 +21,14 @@ struct sv_api *sv_api_find(const char *id)
 	return NULL;
 }
 
-static void gateway(void *arg, struct dc_httpd_request *req, struct dc_httpd_response *res);
+static void gateway(void *arg, struct dc_server_request *req, struct dc_server_response *res);
 
 int sv_api_put(const char *id, int *port)
 {
 	struct sv_api *a = sv_api_find(id);
 	if (!a) {
 		a = dc_xcalloc(1, sizeof(*a));
-		if (dc_httpd_start(&a->http, 0, gateway, a) < 0) {
+		if (dc_server_start(&a->http, 0, gateway, a) < 0) {
 			free(a);
 			return -1;
 		}
@@ -39,7 +39,7 @@ int sv_api_put(const char *id, int *port)
 		sv.apis = a;
 		sv.dirty = 1;
 	}
-	*port = dc_httpd_port(a->http);
+	*port = dc_server_port(a->http);
 	return 0;
 }
 
@@ -54,7 +54,7 @@ void sv_api_delete(const char *id)
 			break;
 		}
 	pthread_mutex_unlock(&sv.mu);
-	dc_httpd_stop(a->http);
+	dc_server_stop(a->http);
 	pthread_mutex_lock(&sv.mu);
 	free(a->id);
 	json_decref(a->integrations);
@@ -149,7 +149,7 @@ static char *function_of(const char *uri)
 }
 
 /* Under the lock: route key, function name and path parameters. */
-static int route(struct sv_api *a, struct dc_httpd_request *req, char **key, char **fn,
+static int route(struct sv_api *a, struct dc_server_request *req, char **key, char **fn,
 		 json_t **params)
 {
 	const char *k = NULL, *target = NULL;
@@ -267,7 +267,7 @@ static char *base64(const char *data, size_t len)
 	return out;
 }
 
-static void set_body(json_t *ev, const struct dc_httpd_request *req)
+static void set_body(json_t *ev, const struct dc_server_request *req)
 {
 	if (req->body.len == 0) {
 		json_object_set_new(ev, "isBase64Encoded", json_false());
@@ -286,7 +286,7 @@ static void set_body(json_t *ev, const struct dc_httpd_request *req)
 	json_object_set_new(ev, "body", text);
 }
 
-static json_t *request_context(const struct sv_api *a, const struct dc_httpd_request *req,
+static json_t *request_context(const struct sv_api *a, const struct dc_server_request *req,
 			       const char *key, const char *request_id)
 {
 	struct timeval tv;
@@ -311,7 +311,7 @@ static json_t *request_context(const struct sv_api *a, const struct dc_httpd_req
 			 (json_int_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
 }
 
-static char *build_event(const struct sv_api *a, const struct dc_httpd_request *req,
+static char *build_event(const struct sv_api *a, const struct dc_server_request *req,
 			 const char *key, json_t *params, const char *request_id)
 {
 	json_t *headers = json_object(), *cookies = json_array();
@@ -340,7 +340,7 @@ static int header_safe(const char *s)
 	return !strpbrk(s, "\r\n");
 }
 
-static void add_header(struct dc_httpd_response *res, const char *name, json_t *v)
+static void add_header(struct dc_server_response *res, const char *name, json_t *v)
 {
 	char num[64];
 	const char *s = json_string_value(v);
@@ -352,7 +352,7 @@ static void add_header(struct dc_httpd_response *res, const char *name, json_t *
 		dc_headers_add(&res->headers, name, s);
 }
 
-static int decode_body(struct dc_httpd_response *res, const char *b64)
+static int decode_body(struct dc_server_response *res, const char *b64)
 {
 	size_t n = strlen(b64);
 	unsigned char *out = dc_xmalloc(n / 4 * 3 + 3);
@@ -367,7 +367,7 @@ static int decode_body(struct dc_httpd_response *res, const char *b64)
 	return len < 0 ? -1 : 0;
 }
 
-static int structured(struct dc_httpd_response *res, json_t *r)
+static int structured(struct dc_server_response *res, json_t *r)
 {
 	json_t *code = json_object_get(r, "statusCode");
 	long status = json_is_integer(code) ? (long)json_integer_value(code)
@@ -392,7 +392,7 @@ static int structured(struct dc_httpd_response *res, json_t *r)
 	return 0;
 }
 
-static int answer(struct dc_httpd_response *res, const char *result)
+static int answer(struct dc_server_response *res, const char *result)
 {
 	json_t *r = json_loads(result, JSON_DECODE_ANY, NULL);
 	int rc = 0;
@@ -401,26 +401,26 @@ static int answer(struct dc_httpd_response *res, const char *result)
 	else if (json_is_object(r) && json_object_get(r, "statusCode"))
 		rc = structured(res, r);
 	else
-		dc_httpd_reply(res, 200, "application/json", result);
+		dc_server_reply(res, 200, "application/json", result);
 	json_decref(r);
 	return rc;
 }
 
-static void internal_error(struct dc_httpd_response *res)
+static void internal_error(struct dc_server_response *res)
 {
 	dc_headers_dispose(&res->headers);
 	dc_buf_reset(&res->body);
-	dc_httpd_reply(res, 500, "application/json", "{\"message\":\"Internal Server Error\"}");
+	dc_server_reply(res, 500, "application/json", "{\"message\":\"Internal Server Error\"}");
 }
 
-static void gateway(void *arg, struct dc_httpd_request *req, struct dc_httpd_response *res)
+static void gateway(void *arg, struct dc_server_request *req, struct dc_server_response *res)
 {
 	struct sv_api *a = arg;
 	char *key = NULL, *fn = NULL, *result = NULL, *why = NULL, request_id[17];
 	json_t *params = NULL;
 	sv_random_hex(request_id, 8);
 	if (route(a, req, &key, &fn, &params) < 0) {
-		dc_httpd_reply(res, 404, "application/json", "{\"message\":\"Not Found\"}");
+		dc_server_reply(res, 404, "application/json", "{\"message\":\"Not Found\"}");
 	} else if (!fn) {
 		sv_log("api %s: route '%s' has no Lambda integration", a->id, key);
 		internal_error(res);

@@ -85,6 +85,7 @@ static void fail_list(struct sv_inv **list, const char *why)
 static void fn_proc_exited(struct sv_child *c)
 {
 	struct sv_fn *f = c->owner;
+	f->gen++;
 	fail_list(&f->running, "Runtime.ExitError: the function's process exited");
 }
 
@@ -94,7 +95,7 @@ json_t *sv_fn_describe(const struct sv_fn *f)
 	for (struct sv_inv *i = f->queue; i; i = i->next)
 		queued++;
 	return json_pack("{s:s, s:s, s:i, s:i, s:i, s:i}", "name", f->name, "arn", f->arn,
-			 "runtime_port", f->runtime ? dc_httpd_port(f->runtime) : 0, "pid",
+			 "runtime_port", f->runtime ? dc_server_port(f->runtime) : 0, "pid",
 			 f->proc ? (int)f->proc->pid : 0, "restarts",
 			 f->proc ? f->proc->restarts : 0, "queued", queued);
 }
@@ -207,7 +208,7 @@ static struct sv_fn *fn_new(const char *name, char **why)
 {
 	struct sv_fn *f = dc_xcalloc(1, sizeof(*f));
 	f->name = dc_xstrdup(name);
-	if (dc_httpd_start(&f->runtime, 0, sv_runtime_handler, f) < 0) {
+	if (dc_server_start(&f->runtime, 0, sv_runtime_handler, f) < 0) {
 		*why = dc_xstrdup(dc_error_last()->message);
 		free(f->name);
 		free(f);
@@ -221,7 +222,7 @@ static struct sv_fn *fn_new(const char *name, char **why)
 static json_t *reserved_env(const struct sv_fn *f)
 {
 	char api[32], mem[32];
-	snprintf(api, sizeof(api), "127.0.0.1:%d", dc_httpd_port(f->runtime));
+	snprintf(api, sizeof(api), "127.0.0.1:%d", dc_server_port(f->runtime));
 	snprintf(mem, sizeof(mem), "%ld", f->memory_mb);
 	return json_pack("{s:s, s:s, s:s, s:s}", "AWS_LAMBDA_RUNTIME_API", api,
 			 "AWS_LAMBDA_FUNCTION_NAME", f->name, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", mem,
@@ -249,8 +250,11 @@ int sv_fn_put(const char *name, const json_t *spec, char **why)
 		sv_strv_free(argv);
 		return 500;
 	}
-	if (f->proc)
+	if (f->proc) {
 		sv_child_remove(f->proc);
+		f->gen++;
+		fail_list(&f->running, "the function was replaced");
+	}
 	configure(f, spec);
 	json_t *reserved = reserved_env(f);
 	char *cname = dc_xasprintf("fn:%s", name);
@@ -290,7 +294,7 @@ void sv_fn_delete(const char *name)
 		}
 	/* Its pollers need the lock to see `deleting` and return. */
 	pthread_mutex_unlock(&sv.mu);
-	dc_httpd_stop(f->runtime);
+	dc_server_stop(f->runtime);
 	pthread_mutex_lock(&sv.mu);
 	free(f->name);
 	free(f->arn);
@@ -368,27 +372,31 @@ int sv_fn_invoke(const char *name, const char *event, char **result, char **why)
 
 /* ---- the Runtime API itself ---- */
 
-static void error_reply(struct dc_httpd_response *res, int status, const char *type,
+static void error_reply(struct dc_server_response *res, int status, const char *type,
 			const char *msg)
 {
 	json_t *o = json_pack("{s:s, s:s}", "errorType", type, "errorMessage", msg);
 	char *text = json_dumps(o, JSON_COMPACT);
-	dc_httpd_reply(res, status, "application/json", text);
+	dc_server_reply(res, status, "application/json", text);
 	free(text);
 	json_decref(o);
 }
 
-static void next(struct sv_fn *f, struct dc_httpd_request *req, struct dc_httpd_response *res)
+static void next(struct sv_fn *f, struct dc_server_request *req, struct dc_server_response *res)
 {
 	pthread_mutex_lock(&sv.mu);
 	f->polled = 1;
+	/* A poll made before the last exit came from the dead process: it
+	 * must not take an event that nobody would then run. */
+	unsigned gen = f->gen;
 	pthread_cond_broadcast(&sv.cond);
-	while (!f->queue && !f->deleting && !sv.stopping) {
+	while (!f->queue && !f->deleting && !sv.stopping && f->gen == gen) {
 		wait_a_little(0.5);
-		if (!f->queue && dc_httpd_peer_gone(req))
+		if (!f->queue && dc_server_peer_gone(req))
 			break;
 	}
-	struct sv_inv *inv = f->deleting || sv.stopping ? NULL : f->queue;
+	int stale = f->gen != gen || dc_server_peer_gone(req);
+	struct sv_inv *inv = f->deleting || sv.stopping || stale ? NULL : f->queue;
 	if (!inv) {
 		pthread_mutex_unlock(&sv.mu);
 		error_reply(res, 503, "ServiceUnavailable", "no event: the function is stopping");
@@ -409,7 +417,7 @@ static void next(struct sv_fn *f, struct dc_httpd_request *req, struct dc_httpd_
 	dc_headers_set(&res->headers, "Lambda-Runtime-Invoked-Function-Arn", f->arn);
 	dc_headers_set(&res->headers, "Lambda-Runtime-Trace-Id",
 		       "Root=1-00000000-000000000000000000000000;Sampled=0");
-	dc_httpd_reply(res, 200, "application/json", inv->event);
+	dc_server_reply(res, 200, "application/json", inv->event);
 	pthread_mutex_unlock(&sv.mu);
 }
 
@@ -433,8 +441,8 @@ static char *error_text(const struct dc_buf *body)
 	return out;
 }
 
-static void settle(struct sv_fn *f, const char *id, size_t n, struct dc_httpd_request *req,
-		   struct dc_httpd_response *res, int failed)
+static void settle(struct sv_fn *f, const char *id, size_t n, struct dc_server_request *req,
+		   struct dc_server_response *res, int failed)
 {
 	pthread_mutex_lock(&sv.mu);
 	struct sv_inv *inv = running(f, id, n);
@@ -450,11 +458,11 @@ static void settle(struct sv_fn *f, const char *id, size_t n, struct dc_httpd_re
 	finish(inv, failed ? NULL : dc_buf_cstr(&req->body), why);
 	free(why);
 	pthread_mutex_unlock(&sv.mu);
-	dc_httpd_reply(res, 202, "application/json", "{\"status\":\"OK\"}");
+	dc_server_reply(res, 202, "application/json", "{\"status\":\"OK\"}");
 }
 
-static void init_error(struct sv_fn *f, struct dc_httpd_request *req,
-		       struct dc_httpd_response *res)
+static void init_error(struct sv_fn *f, struct dc_server_request *req,
+		       struct dc_server_response *res)
 {
 	char *why = error_text(&req->body);
 	sv_log("function %s failed to initialise: %s", f->name, why);
@@ -463,10 +471,10 @@ static void init_error(struct sv_fn *f, struct dc_httpd_request *req,
 	f->init_error = why;
 	pthread_cond_broadcast(&sv.cond);
 	pthread_mutex_unlock(&sv.mu);
-	dc_httpd_reply(res, 202, "application/json", "{\"status\":\"OK\"}");
+	dc_server_reply(res, 202, "application/json", "{\"status\":\"OK\"}");
 }
 
-void sv_runtime_handler(void *arg, struct dc_httpd_request *req, struct dc_httpd_response *res)
+void sv_runtime_handler(void *arg, struct dc_server_request *req, struct dc_server_response *res)
 {
 	struct sv_fn *f = arg;
 	const char *p = req->path;

@@ -326,12 +326,12 @@ json_t *sv_runtime_doc(void)
 		json_array_append_new(fns, sv_fn_describe(f));
 	for (struct sv_api *a = sv.apis; a; a = a->next)
 		json_array_append_new(apis, json_pack("{s:s, s:i}", "id", a->id, "port",
-						      dc_httpd_port(a->http)));
+						      dc_server_port(a->http)));
 	char url[64];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", sv.emulator_port);
 	return json_pack("{s:i, s:s, s:s, s:i, s:b, s:{s:s, s:i, s:s}, s:o, s:o, s:o}", "pid",
 			 (int)getpid(), "stack", sv.stack, "token", sv.token, "control_port",
-			 sv.control ? dc_httpd_port(sv.control) : 0, "ready", sv.emulator_ready,
+			 sv.control ? dc_server_port(sv.control) : 0, "ready", sv.emulator_ready,
 			 "emulator", "url", url, "port", sv.emulator_port, "epoch", sv.epoch,
 			 "processes", children, "functions", fns, "apis", apis);
 }
@@ -421,16 +421,16 @@ static void stop_servers(void)
 	struct sv_api *apis = sv.apis;
 	pthread_mutex_unlock(&sv.mu);
 	for (struct sv_fn *f = fns; f; f = f->next)
-		dc_httpd_stop(f->runtime), f->runtime = NULL;
+		dc_server_stop(f->runtime), f->runtime = NULL;
 	for (struct sv_api *a = apis; a; a = a->next)
-		dc_httpd_stop(a->http), a->http = NULL;
+		dc_server_stop(a->http), a->http = NULL;
 }
 
 /* SIGTERM: no new requests, every child asked to stop, killed if it will
  * not; then the servers whose waiters have been woken. */
 static void shut_down(void)
 {
-	dc_httpd_stop(sv.control);
+	dc_server_stop(sv.control);
 	pthread_mutex_lock(&sv.mu);
 	sv.control = NULL;
 	sv.stopping = 1;
@@ -536,7 +536,7 @@ int dc_local_supervise(const char *state_dir, const char *stack)
 	if (rc == 0)
 		rc = start_emulator();
 	if (rc == 0)
-		rc = dc_httpd_start(&sv.control, 0, sv_control, NULL);
+		rc = dc_server_start(&sv.control, 0, sv_control, NULL);
 	if (rc < 0) {
 		sv_log("%s", dc_error_last()->message);
 		json_t *doc = json_pack("{s:i, s:s}", "pid", (int)getpid(), "error",
@@ -550,7 +550,7 @@ int dc_local_supervise(const char *state_dir, const char *stack)
 		return 1;
 	}
 	sv_log("supervising stack '%s' (pid %d, control port %d)", stack, (int)getpid(),
-	       dc_httpd_port(sv.control));
+	       dc_server_port(sv.control));
 	pthread_mutex_lock(&sv.mu);
 	write_runtime();
 	pthread_mutex_unlock(&sv.mu);

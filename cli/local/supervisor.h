@@ -9,7 +9,7 @@
 #include <pthread.h>
 #include <sys/types.h>
 
-#include "local/httpd.h"
+#include "local/server.h"
 
 struct sv_child {
 	char *name;        /* "emulator", "fn:<function>", "proc:<name>" */
@@ -39,11 +39,12 @@ struct sv_fn {
 	char *arn;
 	long timeout_ms;
 	long memory_mb;
-	struct dc_httpd *runtime; /* its own Lambda Runtime API */
+	struct dc_server *runtime; /* its own Lambda Runtime API */
 	struct sv_child *proc;
 	struct sv_inv *queue;     /* waiting for /next, oldest first */
 	struct sv_inv *running;   /* handed out, awaiting /response or /error */
 	int polled;               /* a /next came since the process (re)started */
+	unsigned gen;             /* counts the process's exits */
 	char *init_error;         /* from /init/error since then, or NULL */
 	int deleting;
 	struct sv_fn *next;
@@ -51,7 +52,7 @@ struct sv_fn {
 
 struct sv_api {
 	char *id;
-	struct dc_httpd *http;
+	struct dc_server *http;
 	json_t *integrations; /* id -> {"uri": ...} */
 	json_t *routes;       /* id -> {"route_key": ..., "target": ...} */
 	struct sv_api *next;
@@ -67,7 +68,7 @@ struct sv {
 	struct sv_child *children;
 	struct sv_fn *fns;
 	struct sv_api *apis;
-	struct dc_httpd *control;
+	struct dc_server *control;
 	int emulator_port;
 	char epoch[33];
 	int emulator_ready;
@@ -110,7 +111,7 @@ void sv_fn_delete(const char *name);
 int sv_fn_invoke(const char *name, const char *event, char **result, char **why);
 json_t *sv_fn_describe(const struct sv_fn *f);
 /* The Runtime API of one function (arg: its struct sv_fn). */
-void sv_runtime_handler(void *arg, struct dc_httpd_request *req, struct dc_httpd_response *res);
+void sv_runtime_handler(void *arg, struct dc_server_request *req, struct dc_server_response *res);
 /* A control request's "argv" with argv[0] found on PATH (NULL and *why
  * when it is not there), and its "env" with the emulator's settings and
  * `reserved` (may be NULL) on top, as a child's environment. */
@@ -125,7 +126,7 @@ void sv_api_delete(const char *id);
 struct sv_api *sv_api_find(const char *id);
 
 /* control.c */
-void sv_control(void *arg, struct dc_httpd_request *req, struct dc_httpd_response *res);
+void sv_control(void *arg, struct dc_server_request *req, struct dc_server_response *res);
 
 /* The last non-empty line of a log file, for an error message (malloc'ed). */
 char *sv_log_tail(const char *path);

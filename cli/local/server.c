@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "local/httpd.h"
+#include "local/server.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 
@@ -21,16 +21,16 @@
 #define THREAD_STACK ((size_t)512 << 10)
 
 struct conn {
-	struct dc_httpd *h;
+	struct dc_server *h;
 	int fd;
 	char peer[64];
 	struct conn *next;
 };
 
-struct dc_httpd {
+struct dc_server {
 	int fd;
 	int port;
-	dc_httpd_handler fn;
+	dc_server_handler fn;
 	void *arg;
 	pthread_t acceptor;
 	pthread_mutex_t mu;
@@ -39,7 +39,7 @@ struct dc_httpd {
 	int stopping;
 };
 
-const char *dc_httpd_reason(int status)
+const char *dc_server_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
@@ -63,7 +63,7 @@ const char *dc_httpd_reason(int status)
 	}
 }
 
-void dc_httpd_reply(struct dc_httpd_response *res, int status, const char *content_type,
+void dc_server_reply(struct dc_server_response *res, int status, const char *content_type,
 		    const char *body)
 {
 	res->status = status;
@@ -86,11 +86,11 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-static int send_response(int fd, const struct dc_httpd_request *req,
-			 const struct dc_httpd_response *res, int keep)
+static int send_response(int fd, const struct dc_server_request *req,
+			 const struct dc_server_response *res, int keep)
 {
 	struct dc_buf head = DC_BUF_INIT(MAX_HEAD);
-	dc_buf_printf(&head, "HTTP/1.1 %d %s\r\n", res->status, dc_httpd_reason(res->status));
+	dc_buf_printf(&head, "HTTP/1.1 %d %s\r\n", res->status, dc_server_reason(res->status));
 	for (size_t i = 0; i < res->headers.n; i++)
 		dc_buf_printf(&head, "%s: %s\r\n", res->headers.v[i].name, res->headers.v[i].value);
 	dc_buf_printf(&head, "Content-Length: %zu\r\nConnection: %s\r\n\r\n", res->body.len,
@@ -115,7 +115,7 @@ static ssize_t fill(int fd, struct dc_buf *in)
 	return r;
 }
 
-static int parse_request_line(struct dc_httpd_request *req, char *line)
+static int parse_request_line(struct dc_server_request *req, char *line)
 {
 	char *save, *method = strtok_r(line, " ", &save);
 	char *target = method ? strtok_r(NULL, " ", &save) : NULL;
@@ -133,7 +133,7 @@ static int parse_request_line(struct dc_httpd_request *req, char *line)
 
 /* Split the head (NUL-terminated, CRLF lines) into request line and
  * headers; the strings point into head. */
-static int parse_head(struct dc_httpd_request *req, char *head)
+static int parse_head(struct dc_server_request *req, char *head)
 {
 	char *save, *line = strtok_r(head, "\r\n", &save);
 	if (!line || parse_request_line(req, line) < 0)
@@ -154,7 +154,7 @@ static int parse_head(struct dc_httpd_request *req, char *head)
 	return 0;
 }
 
-static int wants_keep_alive(const struct dc_httpd_request *req)
+static int wants_keep_alive(const struct dc_server_request *req)
 {
 	const char *c = dc_headers_get(&req->headers, "Connection");
 	if (c && strcasecmp(c, "close") == 0)
@@ -167,7 +167,7 @@ static int wants_keep_alive(const struct dc_httpd_request *req)
 /* The body by Content-Length, from what is already buffered and then the
  * socket. Returns an HTTP status for a bad body, 0 when read, -1 when the
  * connection failed. */
-static int read_body(int fd, struct dc_httpd_request *req, struct dc_buf *in, size_t *used)
+static int read_body(int fd, struct dc_server_request *req, struct dc_buf *in, size_t *used)
 {
 	if (dc_headers_get(&req->headers, "Transfer-Encoding"))
 		return 501;
@@ -176,7 +176,7 @@ static int read_body(int fd, struct dc_httpd_request *req, struct dc_buf *in, si
 	unsigned long long n = cl ? strtoull(cl, &end, 10) : 0;
 	if (cl && (*end || cl[0] == '-'))
 		return 400;
-	if (n > DC_HTTPD_MAX_BODY)
+	if (n > DC_SERVER_MAX_BODY)
 		return 413;
 	while (in->len - *used < n) {
 		if (fill(fd, in) <= 0)
@@ -187,17 +187,17 @@ static int read_body(int fd, struct dc_httpd_request *req, struct dc_buf *in, si
 	return 0;
 }
 
-static void request_dispose(struct dc_httpd_request *req)
+static void request_dispose(struct dc_server_request *req)
 {
 	free((void *)req->path);
 	dc_headers_dispose(&req->headers);
 	dc_buf_dispose(&req->body);
 }
 
-static void reply_error(int fd, struct dc_httpd_request *req, int status)
+static void reply_error(int fd, struct dc_server_request *req, int status)
 {
-	struct dc_httpd_response res = { status, DC_HEADERS_INIT, DC_BUF_INIT(DC_MAX_SMALL) };
-	dc_httpd_reply(&res, status, "text/plain; charset=utf-8", dc_httpd_reason(status));
+	struct dc_server_response res = { status, DC_HEADERS_INIT, DC_BUF_INIT(DC_MAX_SMALL) };
+	dc_server_reply(&res, status, "text/plain; charset=utf-8", dc_server_reason(status));
 	if (!req->method)
 		req->method = "GET";
 	send_response(fd, req, &res, 0);
@@ -216,8 +216,8 @@ static int serve_one(struct conn *c, struct dc_buf *in)
 	}
 	size_t head_len = (size_t)(eoh - in->ptr) + 4;
 	char *head = dc_xstrndup(in->ptr, head_len - 2);
-	struct dc_httpd_request req = { .fd = c->fd, .headers = DC_HEADERS_INIT,
-					.body = DC_BUF_INIT(DC_HTTPD_MAX_BODY) };
+	struct dc_server_request req = { .fd = c->fd, .headers = DC_HEADERS_INIT,
+					.body = DC_BUF_INIT(DC_SERVER_MAX_BODY) };
 	snprintf(req.peer, sizeof(req.peer), "%s", c->peer);
 	int keep = 0, bad = parse_head(&req, head) < 0 ? 400 : 0;
 	if (!bad)
@@ -225,7 +225,7 @@ static int serve_one(struct conn *c, struct dc_buf *in)
 	if (bad > 0) {
 		reply_error(c->fd, &req, bad);
 	} else if (bad == 0) {
-		struct dc_httpd_response res = { 200, DC_HEADERS_INIT, DC_BUF_INIT(DC_HTTPD_MAX_BODY) };
+		struct dc_server_response res = { 200, DC_HEADERS_INIT, DC_BUF_INIT(DC_SERVER_MAX_BODY) };
 		c->h->fn(c->h->arg, &req, &res);
 		keep = wants_keep_alive(&req);
 		if (send_response(c->fd, &req, &res, keep) < 0)
@@ -245,11 +245,11 @@ static int serve_one(struct conn *c, struct dc_buf *in)
 static void *conn_main(void *arg)
 {
 	struct conn *c = arg;
-	struct dc_buf in = DC_BUF_INIT(MAX_HEAD + DC_HTTPD_MAX_BODY);
+	struct dc_buf in = DC_BUF_INIT(MAX_HEAD + DC_SERVER_MAX_BODY);
 	while (serve_one(c, &in))
 		;
 	dc_buf_dispose(&in);
-	struct dc_httpd *h = c->h;
+	struct dc_server *h = c->h;
 	pthread_mutex_lock(&h->mu);
 	for (struct conn **p = &h->conns; *p; p = &(*p)->next)
 		if (*p == c) {
@@ -263,7 +263,7 @@ static void *conn_main(void *arg)
 	return NULL;
 }
 
-static void start_conn(struct dc_httpd *h, int fd, const struct sockaddr_in *peer)
+static void start_conn(struct dc_server *h, int fd, const struct sockaddr_in *peer)
 {
 	struct conn *c = dc_xcalloc(1, sizeof(*c));
 	c->h = h;
@@ -292,7 +292,7 @@ static void start_conn(struct dc_httpd *h, int fd, const struct sockaddr_in *pee
 
 static void *accept_main(void *arg)
 {
-	struct dc_httpd *h = arg;
+	struct dc_server *h = arg;
 	for (;;) {
 		struct sockaddr_in peer;
 		socklen_t len = sizeof(peer);
@@ -337,9 +337,9 @@ static int listen_on(int port, int *out_fd, int *out_port)
 	return 0;
 }
 
-int dc_httpd_start(struct dc_httpd **out, int port, dc_httpd_handler fn, void *arg)
+int dc_server_start(struct dc_server **out, int port, dc_server_handler fn, void *arg)
 {
-	struct dc_httpd *h = dc_xcalloc(1, sizeof(*h));
+	struct dc_server *h = dc_xcalloc(1, sizeof(*h));
 	if (listen_on(port, &h->fd, &h->port) < 0) {
 		free(h);
 		return -1;
@@ -357,12 +357,12 @@ int dc_httpd_start(struct dc_httpd **out, int port, dc_httpd_handler fn, void *a
 	return 0;
 }
 
-int dc_httpd_port(const struct dc_httpd *h)
+int dc_server_port(const struct dc_server *h)
 {
 	return h->port;
 }
 
-void dc_httpd_stop(struct dc_httpd *h)
+void dc_server_stop(struct dc_server *h)
 {
 	if (!h)
 		return;
@@ -384,7 +384,7 @@ void dc_httpd_stop(struct dc_httpd *h)
 	free(h);
 }
 
-int dc_httpd_peer_gone(const struct dc_httpd_request *req)
+int dc_server_peer_gone(const struct dc_server_request *req)
 {
 	struct pollfd p = { req->fd, POLLIN, 0 };
 	if (poll(&p, 1, 0) <= 0)
