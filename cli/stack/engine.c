@@ -284,10 +284,10 @@ static int new_doc(struct engine *e, const char *arch, const json_t *params,
 		e->doc = engine_new_doc(e->name, arch ? arch : "", local ? DC_LOCAL_TARGET : "aws",
 					local ? DC_LOCAL_REGION : region,
 					local ? DC_LOCAL_ACCOUNT : account, params);
-		/* destroy --sweep of a stack state never knew writes nothing. */
-		if (arch)
-			rc = engine_save(e, "%s: new %s stack in %s", e->name, arch,
-					 local ? "the local target" : region);
+		/* destroy --sweep of a stack state never knew writes nothing; a
+		 * local stack is saved once its supervisor runs (engine_local.c). */
+		if (arch && !local)
+			rc = engine_save(e, "%s: new %s stack in %s", e->name, arch, region);
 	}
 	free(account);
 	free(region);

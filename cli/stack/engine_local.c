@@ -50,7 +50,8 @@ static int record(struct engine *e)
 	pthread_mutex_lock(&e->lock);
 	if (!json_equal(now, json_object_get(e->doc, "local"))) {
 		json_object_set(e->doc, "local", now);
-		rc = engine_save_locked(e, "%s: local supervisor pid %d, emulator %s", e->name,
+		rc = engine_save_locked(e, "%s: %s supervisor pid %d, emulator %s", e->name,
+					e->local->started ? "started local" : "local",
 					(int)e->local->pid, e->local->emulator_url);
 	}
 	pthread_mutex_unlock(&e->lock);
