@@ -96,7 +96,12 @@ static int await_process(struct sv_child *c, int port, char **why)
 {
 	double until = sv_now() + PROCESS_START_LIMIT_S;
 	for (;;) {
-		if (c->restarts > 0 || sv.stopping) {
+		/* Once stopping, c may be freed: touch it no more. */
+		if (sv.stopping) {
+			*why = dc_xstrdup("the supervisor is stopping");
+			return -1;
+		}
+		if (c->restarts > 0) {
 			char *tail = sv_log_tail(c->log);
 			*why = dc_xasprintf("process '%s' did not start: it exited (%s); see %s",
 					    c->name, tail, c->log);
@@ -109,6 +114,8 @@ static int await_process(struct sv_child *c, int port, char **why)
 		int up = port > 0 && port_open(port);
 		usleep(up ? 0 : 50000);
 		pthread_mutex_lock(&sv.mu);
+		if (sv.stopping)
+			continue;
 		if (up && c->pid > 0)
 			return 0;
 		if (sv_now() > until) {
@@ -121,6 +128,10 @@ static int await_process(struct sv_child *c, int port, char **why)
 
 static int process_put(const char *cname, json_t *body, char **why)
 {
+	if (sv.stopping) {
+		*why = dc_xstrdup("the supervisor is stopping");
+		return 503;
+	}
 	char **argv = sv_argv(body, why);
 	if (!argv)
 		return 422;
@@ -131,7 +142,8 @@ static int process_put(const char *cname, json_t *body, char **why)
 					  json_string_value(json_object_get(body, "cwd")));
 	int port = (int)json_integer_value(json_object_get(body, "port"));
 	if (await_process(c, port, why) < 0) {
-		sv_child_remove(c);
+		if (!sv.stopping)
+			sv_child_remove(c);
 		return 422;
 	}
 	return 0;
@@ -177,6 +189,8 @@ static void apis(const char *method, char **seg, int n, json_t *body,
 	if (n == 2 && del) {
 		sv_api_delete(seg[1]);
 		reply_message(res, 200, "deleted");
+	} else if (n == 2 && sv.stopping) {
+		reply_message(res, 503, "the supervisor is stopping");
 	} else if (n == 2 && sv_api_put(seg[1], &port) == 0) {
 		reply_json(res, 200, json_pack("{s:s, s:i}", "id", seg[1], "port", port));
 	} else if (n == 2) {

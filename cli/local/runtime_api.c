@@ -122,6 +122,9 @@ char *sv_log_tail(const char *path)
 
 static char *start_failure(struct sv_fn *f)
 {
+	if (!f->proc)
+		return dc_xasprintf("function '%s' did not start: the supervisor is stopping",
+				    f->name);
 	if (f->init_error)
 		return dc_xasprintf("function '%s' did not start: %s", f->name, f->init_error);
 	char *tail = sv_log_tail(f->proc->log);
@@ -136,7 +139,7 @@ static int await_start(struct sv_fn *f, char **why)
 {
 	double until = sv_now() + START_LIMIT_S;
 	while (!f->polled) {
-		if (f->init_error || f->proc->restarts > 0 || sv.stopping) {
+		if (sv.stopping || !f->proc || f->init_error || f->proc->restarts > 0) {
 			*why = start_failure(f);
 			return -1;
 		}
@@ -242,6 +245,10 @@ static void configure(struct sv_fn *f, const json_t *spec)
 
 int sv_fn_put(const char *name, const json_t *spec, char **why)
 {
+	if (sv.stopping) {
+		*why = dc_xstrdup("the supervisor is stopping");
+		return 503;
+	}
 	char **argv = sv_argv(spec, why);
 	if (!argv)
 		return 422;

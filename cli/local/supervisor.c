@@ -131,6 +131,7 @@ char *sv_log_path(const char *name)
 
 struct sv_child *sv_child_add(const char *name, char **argv, char **envp, const char *cwd)
 {
+	/* Callers refuse to start anything once sv.stopping is set. */
 	struct sv_child *c = dc_xcalloc(1, sizeof(*c));
 	c->name = dc_xstrdup(name);
 	c->argv = argv;
@@ -406,14 +407,6 @@ static int start_emulator(void)
 	return 0;
 }
 
-static int any_running(void)
-{
-	for (struct sv_child *c = sv.children; c; c = c->next)
-		if (c->pid > 0)
-			return 1;
-	return 0;
-}
-
 static void stop_servers(void)
 {
 	pthread_mutex_lock(&sv.mu);
@@ -426,13 +419,12 @@ static void stop_servers(void)
 		dc_server_stop(a->http), a->http = NULL;
 }
 
-/* SIGTERM: no new requests, every child asked to stop, killed if it will
- * not; then the servers whose waiters have been woken. */
+/* SIGTERM: every child asked to stop, killed if it will not (the main loop
+ * is here, so control calls waiting for a child to go are served), then no
+ * more control calls, then the servers whose waiters have been woken. */
 static void shut_down(void)
 {
-	dc_server_stop(sv.control);
 	pthread_mutex_lock(&sv.mu);
-	sv.control = NULL;
 	sv.stopping = 1;
 	for (struct sv_fn *f = sv.fns; f; f = f->next)
 		f->deleting = 1;
@@ -440,7 +432,7 @@ static void shut_down(void)
 		c->wanted = 0;
 	pthread_cond_broadcast(&sv.cond);
 	double until = sv_now() + SHUTDOWN_LIMIT_S;
-	while (any_running() && sv_now() < until) {
+	while (sv.children && sv_now() < until) {
 		tend(sv_now());
 		pthread_mutex_unlock(&sv.mu);
 		usleep(20000);
@@ -448,6 +440,11 @@ static void shut_down(void)
 		reap();
 	}
 	tend(sv_now());
+	struct dc_server *control = sv.control;
+	pthread_mutex_unlock(&sv.mu);
+	dc_server_stop(control);
+	pthread_mutex_lock(&sv.mu);
+	sv.control = NULL;
 	pthread_mutex_unlock(&sv.mu);
 	stop_servers();
 	sv_log("stopped");
