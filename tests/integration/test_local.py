@@ -467,3 +467,80 @@ def test_local_gateway_payload_v2(env):
     local = status(env, name)["local"]
     local_destroy(env, name)
     expect_gone(env, name, pids_of(local), ports_of(local))
+
+
+ENV_SERVER = r'''
+import http.server, json, os, sys
+
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps(dict(os.environ)).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+'''
+
+
+def control(env, name, method, path, body=None, token=None):
+    state = os.path.join(env.home, "state", "local", name, "supervisor.json")
+    with open(state) as f:
+        rt = json.load(f)
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"X-Deployctl-Token": rt["token"] if token is None else token}
+    return request("http://127.0.0.1:%d%s" % (rt["control_port"], path), method, data, headers)
+
+
+def test_local_supervised_process(env):
+    """What a server architecture's local type uses: a supervised process
+    with the emulator's settings, restarted when it crashes, gone with the
+    stack. Driven through the control channel, as such a type would."""
+    name = "loc-proc"
+    env.vars["DEPLOYCTL_TEMPLATES"] = echo_templates(env)
+    env.vars["AWS_SESSION_TOKEN"] = "the-user-s-own-token-must-not-leak"
+    doc, _ = local_up(env, "local-echo", name)
+    script = os.path.join(env.home, "envserver.py")
+    with open(script, "w") as f:
+        f.write(ENV_SERVER)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    expect_eq(control(env, name, "GET", "/status", token="wrong")[0], 403, "a wrong token")
+    spec = {"argv": ["python3", script, str(port)], "env": {"APP": "x"}, "port": port}
+    status_, _, body = control(env, name, "PUT", "/processes/web", spec)
+    expect_eq(status_, 200, "PUT /processes/web: %s" % body)
+    _, _, body = request("http://127.0.0.1:%d/" % port)
+    seen = json.loads(body)
+    local = status(env, name)["local"]
+    expect_eq(seen["AWS_ENDPOINT_URL"], local["emulator"]["url"], "emulator endpoint")
+    expect_eq((seen["APP"], seen["AWS_REGION"]), ("x", "us-east-1"), "env")
+    expect("AWS_SESSION_TOKEN" not in seen, "the user's token reached a local process")
+
+    web = [p for p in local["processes"] if p["name"] == "proc:web"][0]
+    os.kill(web["pid"], signal.SIGKILL)
+
+    def web_now():
+        return [p for p in status(env, name)["local"]["processes"] if p["name"] == "proc:web"][0]
+    wait_until(lambda: web_now()["pid"] not in (0, web["pid"]), 10, "the process to be restarted")
+    expect_eq(web_now()["restarts"], 1, "restarts")
+    wait_until(lambda: alive_port(port), 10, "the restarted process to listen")
+    expect_eq(request("http://127.0.0.1:%d/" % port)[0], 200, "the restarted process")
+
+    bad = {"argv": ["python3", "-c", "import sys; print('no luck'); sys.exit(3)"], "port": 1}
+    status_, _, body = control(env, name, "PUT", "/processes/bad", bad)
+    expect(status_ == 422 and b"no luck" in body, "a process that cannot start: %r" % body)
+
+    local = status(env, name)["local"]
+    local_destroy(env, name)
+    expect_gone(env, name, pids_of(local), ports_of(local) + [port])
+
+
+def alive_port(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
