@@ -477,8 +477,11 @@ static int setup(const char *state_dir, const char *stack)
 	sv.dir = dc_xasprintf("%s/local/%s", abs, stack);
 	free(abs);
 	sv.stack = dc_xstrdup(stack);
+	/* Hold no directory of the user's busy for as long as the stack runs. */
 	if (dc_local_mkdirs(sv.dir) < 0)
 		return -1;
+	if (chdir(sv.dir) < 0)
+		return dc_error_set("cannot use '%s': %s", sv.dir, strerror(errno));
 	char *log = dc_xasprintf("%s/supervisor.log", sv.dir);
 	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	free(log);
