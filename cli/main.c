@@ -22,10 +22,14 @@ static const struct dc_command commands[] = {
 	  "show what deployctl did, newest first (the state's git log)" },
 	{ "list", cmd_list, DC_CMD_NEEDS_STATE, NULL, "list",
 	  "list the architectures and the deployed stacks" },
+	{ "local-supervise", cmd_local_supervise, DC_CMD_HIDDEN, local_supervise_opts,
+	  "local-supervise --stack NAME [--state-dir DIR]",
+	  "run a local stack's supervisor (started by 'up --target local')" },
 	{ "status", cmd_status, DC_CMD_NEEDS_STATE, NULL, "status [NAME]",
 	  "show stacks and the state of each of their resources" },
 	{ "up", cmd_up, DC_CMD_NEEDS_STATE, up_opts,
-	  "up ARCH [--name NAME] [--param NAME=VALUE]... [--dry-run] [--parallel N]",
+	  "up ARCH [--name NAME] [--param NAME=VALUE]... [--target aws|local] [--dry-run] "
+	  "[--parallel N]",
 	  "create a stack of an architecture, or bring it up to date; print its URL" },
 	{ "version", cmd_version, 0, NULL, "version", "print deployctl's version" },
 	{ "whoami", cmd_whoami, DC_CMD_NEEDS_AWS | DC_CMD_NEEDS_REGION, whoami_opts, "whoami",
@@ -67,7 +71,8 @@ static void print_main_help(FILE *out)
 	      "directly.\n\ncommands:\n",
 	      out);
 	for (size_t i = 0; i < ncommands; i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		if (!(commands[i].flags & DC_CMD_HIDDEN))
+			fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fputs("\nglobal options:\n", out);
 	dc_opt_print_help(out, global_opts);
 	fputs("\nRun 'deployctl help COMMAND' for a command's options; 'man deployctl' for more.\n",

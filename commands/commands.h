@@ -21,7 +21,8 @@ enum dc_exit {
 enum dc_cmd_flags {
 	DC_CMD_NEEDS_AWS = 1 << 0,   /* an AWS client (config loaded) */
 	DC_CMD_NEEDS_REGION = 1 << 1, /* ... with a region configured */
-	DC_CMD_NEEDS_STATE = 1 << 2   /* the state directory, opened (created if absent) */
+	DC_CMD_NEEDS_STATE = 1 << 2,  /* the state directory, opened (created if absent) */
+	DC_CMD_HIDDEN = 1 << 3        /* internal: not in the command list */
 };
 
 enum dc_output { DC_OUTPUT_TEXT, DC_OUTPUT_JSON };
@@ -66,6 +67,8 @@ int cmd_list(struct dc_cli *cli, const struct dc_strlist *args);
 int cmd_history(struct dc_cli *cli, const struct dc_strlist *args);
 int cmd_whoami(struct dc_cli *cli, const struct dc_strlist *args);
 extern const struct dc_opt whoami_opts[];
+int cmd_local_supervise(struct dc_cli *cli, const struct dc_strlist *args);
+extern const struct dc_opt local_supervise_opts[];
 int cmd_api(struct dc_cli *cli, const struct dc_strlist *args);
 extern const struct dc_opt api_opts[];
 

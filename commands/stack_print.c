@@ -18,9 +18,10 @@ json_t *dc_stack_summary(const json_t *doc)
 						      "physical_id", pid ? pid : json_null()));
 	}
 	json_t *url = json_object_get(json_object_get(doc, "outputs"), "url");
-	return json_pack("{s:s, s:s, s:s, s:O, s:o}", "name", str(doc, "name"), "arch",
-			 str(doc, "arch"), "region", str(doc, "region"), "url",
-			 url ? url : json_null(), "resources", list);
+	const char *target = str(doc, "target");
+	return json_pack("{s:s, s:s, s:s, s:s, s:O, s:o}", "name", str(doc, "name"), "arch",
+			 str(doc, "arch"), "target", *target ? target : "aws", "region",
+			 str(doc, "region"), "url", url ? url : json_null(), "resources", list);
 }
 
 void dc_print_stack_json(const json_t *doc, long calls)

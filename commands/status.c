@@ -3,8 +3,35 @@
 
 #include "commands/commands.h"
 #include "commands/stack_print.h"
+#include "local/local.h"
 #include "stack/state.h"
 #include "util/error.h"
+
+/* A local stack's supervisor and its processes, as they are now. */
+static void print_local(const json_t *st)
+{
+	if (!json_is_true(json_object_get(st, "running"))) {
+		printf("  local supervisor not running: 'deployctl up' starts it again\n");
+		return;
+	}
+	printf("  local supervisor pid %d, logs in %s\n",
+	       (int)json_integer_value(json_object_get(st, "pid")),
+	       json_string_value(json_object_get(st, "logs")));
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(st, "processes"), i, p)
+		printf("    %-30s pid %-7d %-5s restarts %d\n",
+		       json_string_value(json_object_get(p, "name")),
+		       (int)json_integer_value(json_object_get(p, "pid")),
+		       json_is_true(json_object_get(p, "alive")) ? "up" : "down",
+		       (int)json_integer_value(json_object_get(p, "restarts")));
+}
+
+static int is_local(const json_t *doc)
+{
+	const char *target = json_string_value(json_object_get(doc, "target"));
+	return target && strcmp(target, DC_LOCAL_TARGET) == 0;
+}
 
 static int show(struct dc_cli *cli, const char *name, json_t *all)
 {
@@ -14,10 +41,18 @@ static int show(struct dc_cli *cli, const char *name, json_t *all)
 		return dc_cli_usage_error("no stack '%s'; see 'deployctl list'", name);
 	if (rc < 0)
 		return dc_cli_fail(DC_EXIT_FAILED);
-	if (cli->output == DC_OUTPUT_JSON)
-		json_array_append_new(all, dc_stack_summary(doc));
-	else
+	json_t *local = is_local(doc) ? dc_local_status(dc_state_dir(cli->state), name) : NULL;
+	if (cli->output == DC_OUTPUT_JSON) {
+		json_t *summary = dc_stack_summary(doc);
+		if (local)
+			json_object_set(summary, "local", local);
+		json_array_append_new(all, summary);
+	} else {
 		dc_print_stack_text(doc);
+		if (local)
+			print_local(local);
+	}
+	json_decref(local);
 	json_decref(doc);
 	return DC_EXIT_OK;
 }

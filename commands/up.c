@@ -9,12 +9,14 @@ static const char *name_arg;
 static struct dc_strlist param_args;
 static int dry_run_flag;
 static const char *parallel_arg;
+static const char *target_arg;
 
 const struct dc_opt up_opts[] = {
 	{ DC_OPT_STRING, "name", 'n', &name_arg, "NAME", "stack name (default: the architecture's name)" },
 	{ DC_OPT_LIST, "param", 'p', &param_args, "NAME=VALUE", "set a template param (repeatable)" },
 	{ DC_OPT_FLAG, "dry-run", 0, &dry_run_flag, NULL, "print the plan; change nothing" },
 	{ DC_OPT_STRING, "parallel", 0, &parallel_arg, "N", "resources worked on at once (default 4)" },
+	{ DC_OPT_STRING, "target", 't', &target_arg, "aws|local", "where the stack runs: AWS (default) or this machine, no account needed" },
 	DC_OPT_TABLE_END
 };
 
@@ -45,9 +47,10 @@ static int report(struct dc_cli *cli, const char *name, int rc, struct dc_engine
 	if (!cli->quiet)
 		fprintf(stderr,
 			"stack '%s' is up: %d created, %d updated, %d replaced, %d deleted, "
-			"%d unchanged; %ld AWS calls\n",
+			"%d unchanged; %ld AWS calls%s\n",
 			name, res->created, res->updated, res->replaced, res->deleted,
-			res->unchanged, res->calls);
+			res->unchanged, res->calls,
+			json_object_get(res->doc, "local") ? " (to the local emulator)" : "");
 	return DC_EXIT_OK;
 }
 
@@ -65,6 +68,7 @@ static int run(struct dc_cli *cli, struct dc_template *t, const char *name, int 
 	struct dc_engine_result res;
 	dc_cli_engine_options(cli, &opt);
 	opt.parallel = parallel;
+	opt.target = target_arg;
 	int rc = dc_engine_up(&res, cli->state, name, t, &opt);
 	int code = report(cli, name, rc, &res);
 	dc_engine_result_dispose(&res);
@@ -78,6 +82,8 @@ int cmd_up(struct dc_cli *cli, const struct dc_strlist *args)
 	int parallel = DC_ENGINE_PARALLEL, code;
 	if (args->n != 1)
 		code = dc_cli_usage_error("up needs one ARCH; see 'deployctl list'");
+	else if (target_arg && strcmp(target_arg, "aws") != 0 && strcmp(target_arg, "local") != 0)
+		code = dc_cli_usage_error("--target must be 'aws' or 'local', not '%s'", target_arg);
 	else if ((code = parse_parallel(&parallel)) != 0)
 		;
 	else if (dc_template_load(&t, dc_template_root(), args->v[0], &param_args) < 0)

@@ -42,6 +42,11 @@ int dc_aws_new(struct dc_aws **out, const struct dc_aws_options *opt)
 	aws->http = dc_http_new(&hopt);
 	aws->quota = (struct dc_retry_quota)DC_RETRY_QUOTA_INIT;
 	aws->rand_state = (unsigned)time(NULL) ^ (unsigned)getpid();
+	if (opt->credentials) {
+		dc_credentials_copy(&aws->creds, opt->credentials);
+		aws->creds.expiration = 0;
+		aws->have_creds = 1;
+	}
 	*out = aws;
 	return 0;
 }

@@ -18,6 +18,9 @@ struct dc_aws_options {
 	struct dc_config_options config;
 	FILE *debug;        /* redacted wire log, or NULL */
 	int need_region;    /* fail at creation when no region is configured */
+	/* Fixed credentials (the local target's emulator), used instead of
+	 * the provider chain; copied. NULL: the chain. */
+	const struct dc_credentials *credentials;
 };
 
 int dc_aws_new(struct dc_aws **out, const struct dc_aws_options *opt);

@@ -1,4 +1,5 @@
 /* Every resource type deployctl knows: one extern and one row each. */
+#include "local/local.h"
 #include "resources/resource.h"
 
 /* BEGIN types (keep sorted) */
@@ -48,4 +49,14 @@ const struct dc_resource_type *dc_resource_type_find(const char *name)
 		if (strcmp(types[i]->name, name) == 0)
 			return types[i];
 	return NULL;
+}
+
+const struct dc_resource_type *dc_resource_type_find_for(const char *name, const char *target)
+{
+	if (target && strcmp(target, DC_LOCAL_TARGET) == 0) {
+		const struct dc_resource_type *local = dc_local_type_find(name);
+		if (local)
+			return local;
+	}
+	return dc_resource_type_find(name);
 }

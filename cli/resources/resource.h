@@ -22,6 +22,8 @@ enum {
 	DC_EREPLACE = -20
 };
 
+struct dc_local;
+
 struct dc_res_ctx {
 	struct dc_aws *aws;       /* this worker's client; not shared between threads */
 	const char *stack;        /* stack name, e.g. "demo" */
@@ -44,6 +46,10 @@ struct dc_res_ctx {
 	 * the deterministic name alone then proves it ours, even when a crash
 	 * came between the create call and the tagging that follows it. */
 	int name_is_ours;
+	/* The local target's running stack (cli/local/local.h) for the local
+	 * types; NULL on AWS, and NULL on the local target when its supervisor
+	 * is gone (what it ran went with it). */
+	struct dc_local *local;
 };
 
 struct dc_resource_type {
@@ -82,6 +88,12 @@ struct dc_resource_type {
 
 /* The type of that name, or NULL. */
 const struct dc_resource_type *dc_resource_type_find(const char *name);
+
+/* The type of that name for a target: on "local", its local implementation
+ * (cli/local/registry.c) when it has one, else the AWS type itself, which
+ * the engine points at the stack's local emulator. target NULL or "aws":
+ * dc_resource_type_find. */
+const struct dc_resource_type *dc_resource_type_find_for(const char *name, const char *target);
 
 /* Deterministic AWS name for a resource: "<stack>-<logical_id>", made safe
  * for the service (lower-case letters, digits and hyphens; cut to max_len

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 
 #include "aws/protocol.h"
+#include "local/local.h"
 #include "stack/engine_internal.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -28,6 +29,9 @@ void engine_init(struct engine *e, struct dc_state *st, const char *name,
 
 void engine_dispose(struct engine *e)
 {
+	dc_local_free(e->local);
+	e->local = NULL;
+	dc_credentials_dispose(&e->local_creds);
 	e->res->doc = e->doc;
 	e->doc = NULL;
 	pthread_mutex_destroy(&e->lock);
@@ -104,12 +108,17 @@ json_t *engine_entry(struct engine *e, const char *id)
 	return json_object_get(json_object_get(e->doc, "resources"), id);
 }
 
-json_t *engine_new_doc(const char *name, const char *arch, const char *region,
-		       const char *account, const json_t *params)
+const struct dc_resource_type *engine_type(const struct engine *e, const char *name)
+{
+	return dc_resource_type_find_for(name, e->target);
+}
+
+json_t *engine_new_doc(const char *name, const char *arch, const char *target,
+		       const char *region, const char *account, const json_t *params)
 {
 	json_t *empty = json_object();
 	json_t *doc = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:O, s:{}, s:{}}", "version",
-			 DC_STATE_VERSION, "name", name, "arch", arch, "target", "aws", "region",
+			 DC_STATE_VERSION, "name", name, "arch", arch, "target", target, "region",
 			 region, "account", account, "params", params ? params : empty, "resources",
 			 "outputs");
 	json_decref(empty);
@@ -157,6 +166,7 @@ void engine_ctx(struct engine *e, struct worker *w, const char *id, struct dc_re
 	ctx->record = record;
 	ctx->progress = progress;
 	ctx->engine = e;
+	ctx->local = e->local;
 }
 
 /* A resource a crash left "creating" before its attrs were recorded: ask
@@ -199,7 +209,7 @@ int engine_delete_entry(struct engine *e, struct worker *w, const char *id)
 	pthread_mutex_unlock(&e->lock);
 
 	const char *tname = json_string_value(json_object_get(entry, "type"));
-	const struct dc_resource_type *type = tname ? dc_resource_type_find(tname) : NULL;
+	const struct dc_resource_type *type = tname ? engine_type(e, tname) : NULL;
 	json_t *attrs = json_object_get(entry, "attrs");
 	engine_ctx(e, w, id, &ctx);
 	if (rc == 0 && !type)
@@ -259,15 +269,24 @@ static int identity(struct engine *e, const struct dc_engine_options *opt, char 
 	return rc;
 }
 
+static int is_local(const char *target)
+{
+	return target && strcmp(target, DC_LOCAL_TARGET) == 0;
+}
+
 static int new_doc(struct engine *e, const char *arch, const json_t *params,
 		   struct dc_engine_options *opt)
 {
-	char *account, *region;
-	int rc = identity(e, opt, &account, &region);
+	char *account = NULL, *region = NULL;
+	int local = is_local(opt->target);
+	int rc = local ? 0 : identity(e, opt, &account, &region);
 	if (rc == 0) {
-		e->doc = engine_new_doc(e->name, arch ? arch : "", region, account, params);
-		/* destroy --sweep of a stack state never knew writes nothing. */
-		if (arch)
+		e->doc = engine_new_doc(e->name, arch ? arch : "", local ? DC_LOCAL_TARGET : "aws",
+					local ? DC_LOCAL_REGION : region,
+					local ? DC_LOCAL_ACCOUNT : account, params);
+		/* destroy --sweep of a stack state never knew writes nothing; a
+		 * local stack is saved once its supervisor runs (engine_local.c). */
+		if (arch && !local)
 			rc = engine_save(e, "%s: new %s stack in %s", e->name, arch, region);
 	}
 	free(account);
@@ -275,25 +294,51 @@ static int new_doc(struct engine *e, const char *arch, const json_t *params,
 	return rc;
 }
 
-int engine_open_doc(struct engine *e, const char *arch, const json_t *params, int create_missing,
-		    struct dc_engine_options *opt)
+/* The stack keeps the target it was made for. */
+static int check_target(struct engine *e, const struct dc_engine_options *opt)
 {
-	int rc = dc_state_load(&e->doc, e->st, e->name);
-	if (rc == DC_ENOTFOUND && create_missing)
-		return new_doc(e, arch, params, opt);
-	if (rc < 0)
-		return rc == DC_ENOTFOUND ? dc_error_set("no stack '%s' in state", e->name) : rc;
+	const char *target = json_string_value(json_object_get(e->doc, "target"));
+	e->target = target ? target : "aws";
+	if (opt->target && strcmp(opt->target, e->target) != 0)
+		return dc_error_set("stack '%s' was made for the %s target, not %s: destroy it "
+				    "first or choose another --name", e->name, e->target,
+				    opt->target);
+	return 0;
+}
 
+static int open_existing(struct engine *e, const char *arch, const json_t *params,
+			 struct dc_engine_options *opt)
+{
 	const char *was = json_string_value(json_object_get(e->doc, "arch"));
 	const char *region = json_string_value(json_object_get(e->doc, "region"));
 	if (arch && was && strcmp(was, arch) != 0)
 		return dc_error_set("stack '%s' is a %s stack, not %s: destroy it first or choose "
 				    "another --name", e->name, was, arch);
-	if (opt->aws.config.region && region && strcmp(opt->aws.config.region, region) != 0)
+	if (!is_local(e->target) && opt->aws.config.region && region &&
+	    strcmp(opt->aws.config.region, region) != 0)
 		return dc_error_set("stack '%s' lives in %s, not %s: pass --region %s", e->name,
 				    region, opt->aws.config.region, region);
 	opt->aws.config.region = region;
 	if (params)
 		json_object_set(e->doc, "params", (json_t *)params);
 	return 0;
+}
+
+int engine_open_doc(struct engine *e, const char *arch, const json_t *params, int create_missing,
+		    struct dc_engine_options *opt)
+{
+	int rc = dc_state_load(&e->doc, e->st, e->name);
+	int fresh = rc == DC_ENOTFOUND && create_missing;
+	if (fresh)
+		rc = new_doc(e, arch, params, opt);
+	else if (rc == DC_ENOTFOUND)
+		return dc_error_set("no stack '%s' in state", e->name);
+	if (rc == 0)
+		rc = check_target(e, opt);
+	if (rc == 0 && !fresh)
+		rc = open_existing(e, arch, params, opt);
+	/* A sweep of an unknown stack has arch NULL: nothing local to start. */
+	if (rc == 0 && is_local(e->target))
+		rc = engine_local_open(e, opt, arch != NULL);
+	return rc;
 }

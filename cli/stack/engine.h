@@ -15,6 +15,9 @@ struct dc_engine_options {
 	struct dc_aws_options aws; /* each worker makes its own client from these */
 	int parallel;              /* workers; 0: DC_ENGINE_PARALLEL */
 	FILE *progress;            /* one line per step, or NULL for none */
+	/* "aws" or "local" for a new stack; NULL: "aws". An existing stack
+	 * keeps the target state records, and naming another is an error. */
+	const char *target;
 };
 
 #define DC_ENGINE_PARALLEL 4

@@ -1,6 +1,7 @@
 /* destroy: every recorded resource deleted in reverse dependency order,
  * independent ones at the same time; with --sweep, also what the resource
  * types find by tag or name that state does not know. */
+#include "local/local.h"
 #include "stack/engine_internal.h"
 #include "stack/refs.h"
 #include "util/error.h"
@@ -126,7 +127,7 @@ static json_t *sweep_props(struct engine *e, const struct dc_template *t, const 
 static int sweep_one(struct engine *e, struct worker *w, const struct dc_template *t,
 		     const struct dc_template_resource *r)
 {
-	const struct dc_resource_type *type = dc_resource_type_find(r->type);
+	const struct dc_resource_type *type = engine_type(e, r->type);
 	struct dc_res_ctx ctx;
 	json_t *found = NULL;
 	if (!type->find)
@@ -200,15 +201,22 @@ int dc_engine_destroy(struct dc_engine_result *out, struct dc_state *st, const c
 	engine_init(&e, st, name, &local, out);
 	int parallel = opt->parallel > 0 ? opt->parallel : DC_ENGINE_PARALLEL;
 	int rc = engine_open_doc(&e, NULL, NULL, do_sweep, &local);
+	int is_local = rc == 0 && strcmp(e.target, DC_LOCAL_TARGET) == 0;
+	if (is_local && !e.local)
+		rc = engine_local_forget(&e, "its local supervisor is not running");
 	if (rc == 0) {
 		int failed = engine_delete_recorded(&e, NULL, NULL, parallel) < 0;
-		if (do_sweep)
+		/* Nothing of a local stack is anywhere but on this machine. */
+		if (do_sweep && !is_local)
 			failed |= sweep(&e) < 0;
 		if (failed)
 			rc = engine_report_failure(&e, "destroy");
 		else if (json_object_size(json_object_get(e.doc, "resources")) == 0)
 			rc = remove_stack(st, name);
 	}
+	/* Its processes, ports and files go once its resources have. */
+	if (rc == 0 && is_local)
+		rc = dc_local_stop(dc_state_dir(st), name);
 	engine_dispose(&e);
 	return rc;
 }

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 
+#include "aws/credentials.h"
 #include "resources/resource.h"
 #include "stack/engine.h"
 #include "stack/sched.h"
@@ -19,6 +20,11 @@ struct engine {
 	/* The first failure of a worker thread: dc_error is per thread, so the
 	 * message is copied here for the caller's thread. */
 	char error[1024];
+	const char *target;          /* the stack's: "aws" or "local" */
+	/* Local target: the stack's running supervisor (NULL when it is not
+	 * running at destroy), and the emulator's fixed credentials. */
+	struct dc_local *local;
+	struct dc_credentials local_creds;
 };
 
 struct worker {
@@ -49,8 +55,8 @@ void engine_say(struct engine *e, const char *fmt, ...) __attribute__((format(pr
 json_t *engine_entry(struct engine *e, const char *id);
 
 /* A stack document for a new stack. */
-json_t *engine_new_doc(const char *name, const char *arch, const char *region,
-		       const char *account, const json_t *params);
+json_t *engine_new_doc(const char *name, const char *arch, const char *target,
+		       const char *region, const char *account, const json_t *params);
 
 /* Delete one recorded resource (also one that a crash left "creating"
  * without attrs: then the type's find looks for it) and drop it from the
@@ -67,6 +73,19 @@ int engine_report_failure(struct engine *e, const char *what);
  * resources stay where they were made. */
 int engine_open_doc(struct engine *e, const char *arch, const json_t *params, int create_missing,
 		    struct dc_engine_options *opt);
+
+/* The type of a resource for the stack's target. */
+const struct dc_resource_type *engine_type(const struct engine *e, const char *name);
+
+/* engine_local.c: a local stack's supervisor found (for_up: started when
+ * not running) and the clients pointed at its emulator; with for_up, what
+ * state recorded in an emulator that has since started afresh is
+ * forgotten. */
+int engine_local_open(struct engine *e, struct dc_engine_options *opt, int for_up);
+/* Record the supervisor's pid and ports in the document (lock held). */
+void engine_local_record(struct engine *e);
+/* destroy without a running supervisor: its resources went with it. */
+int engine_local_forget(struct engine *e, const char *why);
 
 /* Delete the recorded resources ids[0..n) in reverse dependency order. */
 int engine_delete_all(struct engine *e, const char **ids, size_t n, int parallel);

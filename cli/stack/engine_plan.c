@@ -40,7 +40,7 @@ static const char *action(struct plan *p, const struct dc_template_resource *r, 
 	json_t *entry = engine_entry(p->e, r->id);
 	const char *status = json_string_value(json_object_get(entry, "status"));
 	const char *was = json_string_value(json_object_get(entry, "type"));
-	const struct dc_resource_type *type = dc_resource_type_find(r->type);
+	const struct dc_resource_type *type = engine_type(p->e, r->type);
 	if (!entry || !status || strcmp(status, "created") != 0)
 		return "create";
 	if (strcmp(was, r->type) != 0)
@@ -52,7 +52,7 @@ static const char *action(struct plan *p, const struct dc_template_resource *r, 
 
 static int plan_one(FILE *out, struct plan *p, const struct dc_template_resource *r)
 {
-	const struct dc_resource_type *type = dc_resource_type_find(r->type);
+	const struct dc_resource_type *type = engine_type(p->e, r->type);
 	json_t *empty = json_object(), *props, *prepared = NULL;
 	struct dc_res_ctx ctx;
 	engine_ctx(p->e, NULL, r->id, &ctx);
@@ -82,9 +82,11 @@ int dc_engine_plan(FILE *out, struct dc_state *st, const char *name, const struc
 	e.t = t;
 	int rc = dc_state_load(&e.doc, st, name);
 	if (rc == DC_ENOTFOUND) {
-		e.doc = engine_new_doc(name, t->arch, UNKNOWN, UNKNOWN, t->params);
+		e.doc = engine_new_doc(name, t->arch, "aws", UNKNOWN, UNKNOWN, t->params);
 		rc = 0;
 	}
+	const char *target = json_string_value(json_object_get(e.doc, "target"));
+	e.target = target ? target : "aws";
 	struct plan p = { &e, json_object(), json_string(UNKNOWN) };
 	fprintf(out, "plan for stack '%s' (%s):\n", name, t->arch);
 	for (size_t i = 0; rc == 0 && i < t->nres; i++)

@@ -123,10 +123,8 @@ static int prepared_props(struct engine *e, struct dc_res_ctx *ctx,
 			  const struct dc_template_resource *r, json_t **out)
 {
 	json_t *props;
-	if (resolve(e, r->props, &props) < 0) {
-		dc_error_prefix("%s", r->id);
+	if (resolve(e, r->props, &props) < 0)
 		return -1;
-	}
 	if (!type->prepare) {
 		*out = props;
 		return 0;
@@ -139,12 +137,14 @@ static int prepared_props(struct engine *e, struct dc_res_ctx *ctx,
 /* Which of create, update, replace or nothing a resource needs. */
 static int converge(struct engine *e, struct worker *w, const struct dc_template_resource *r)
 {
-	const struct dc_resource_type *type = dc_resource_type_find(r->type);
+	const struct dc_resource_type *type = engine_type(e, r->type);
 	struct dc_res_ctx ctx;
 	json_t *props;
 	engine_ctx(e, w, r->id, &ctx);
-	if (prepared_props(e, &ctx, type, r, &props) < 0)
+	if (prepared_props(e, &ctx, type, r, &props) < 0) {
+		engine_fail(e, r->id);
 		return -1;
+	}
 
 	pthread_mutex_lock(&e->lock);
 	json_t *entry = engine_entry(e, r->id);
@@ -210,6 +210,7 @@ static int write_outputs(struct engine *e)
 		return -1;
 	pthread_mutex_lock(&e->lock);
 	json_object_set_new(e->doc, "outputs", outputs);
+	engine_local_record(e);
 	int rc = engine_save_locked(e, "%s: up complete (%d created, %d updated, %d replaced, "
 				    "%d deleted, %d unchanged)", e->name, e->res->created,
 				    e->res->updated, e->res->replaced, e->res->deleted,

@@ -25,7 +25,8 @@
  * a deployctl state directory from any other git repository. It is tracked,
  * so a clone of the state directory is still recognised. */
 #define MARKER "# deployctl state directory"
-static const char gitignore_text[] = MARKER "\nlocks/\n*.tmp\n";
+/* local/: the local target's running files (logs, a control token). */
+static const char gitignore_text[] = MARKER "\nlocks/\n*.tmp\nlocal/\n";
 
 int dc_state_git_error(const char *fmt, ...)
 {
