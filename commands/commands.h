@@ -24,7 +24,7 @@ enum dc_cmd_flags {
 	DC_CMD_NEEDS_STATE = 1 << 2   /* the state directory, opened (created if absent) */
 };
 
-enum dc_output { DC_OUTPUT_TEXT, DC_OUTPUT_JSON };
+enum dc_output { DC_OUTPUT_TEXT, DC_OUTPUT_JSON, DC_OUTPUT_CSV /* bench, cost */ };
 
 /* What every command gets: the global options and the shared setup. */
 struct dc_cli {
@@ -68,5 +68,9 @@ int cmd_whoami(struct dc_cli *cli, const struct dc_strlist *args);
 extern const struct dc_opt whoami_opts[];
 int cmd_api(struct dc_cli *cli, const struct dc_strlist *args);
 extern const struct dc_opt api_opts[];
+int cmd_bench(struct dc_cli *cli, const struct dc_strlist *args);
+extern const struct dc_opt bench_opts[];
+int cmd_cost(struct dc_cli *cli, const struct dc_strlist *args);
+extern const struct dc_opt cost_opts[];
 
 #endif
