@@ -427,6 +427,8 @@ static int open_targets(struct run *r, const struct dc_strlist *args)
 			return dc_cli_fail(DC_EXIT_FAILED);
 		return load_targets(r, args);
 	}
+	if (dc_bench_check_url(url_arg) < 0)
+		return dc_cli_fail(DC_EXIT_USAGE);
 	r->t = dc_xcalloc(1, sizeof(*r->t));
 	r->t[0].name = dc_xstrdup(url_arg);
 	r->t[0].url = dc_xstrdup(url_arg);

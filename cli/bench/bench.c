@@ -258,7 +258,7 @@ static void setup_slot(struct run *r, struct slot *s)
 	curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 }
 
-static int check_url(const char *url)
+int dc_bench_check_url(const char *url)
 {
 	CURLU *u = curl_url();
 	int rc = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK ? 0 : -1;
@@ -289,7 +289,7 @@ int dc_bench_run(struct dc_bench_result *out, const struct dc_bench_options *opt
 {
 	memset(out, 0, sizeof(*out));
 	dc_hist_init(&out->hist);
-	if (check_url(opt->url) < 0)
+	if (dc_bench_check_url(opt->url) < 0)
 		return -1;
 	int conc = opt->concurrency > 0 ? opt->concurrency : 1;
 	struct run r = { .opt = opt, .res = out };

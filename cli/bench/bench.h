@@ -59,6 +59,9 @@ struct dc_bench_result {
 	int interrupted;              /* stopped by opt->stop */
 };
 
+/* -1 with a message unless url is an http or https URL libcurl accepts. */
+int dc_bench_check_url(const char *url);
+
 /* Run the benchmark. -1 only when it could not run at all (a URL curl
  * rejects); failed requests are results, not failures. */
 int dc_bench_run(struct dc_bench_result *out, const struct dc_bench_options *opt);
