@@ -80,15 +80,16 @@ int dc_lambda_usage_fetch(struct dc_lambda_usage *u, struct dc_aws *aws, const c
 	for (int page = 0; page < MAX_PAGES; page++) {
 		json_t *res;
 		if ((rc = dc_aws_json(aws, "logs", "FilterLogEvents", in, &res)) < 0) {
-			dc_error_prefix("reading the REPORT lines of '%s': ", log_group);
+			dc_error_prefix("reading the REPORT lines of '%s'", log_group);
 			break;
 		}
 		add_events(u, json_object_get(res, "events"));
 		const char *next = json_string_value(json_object_get(res, "nextToken"));
-		if (next && *next)
+		int more = next && *next;
+		if (more)
 			json_object_set_new(in, "nextToken", json_string(next));
 		json_decref(res);
-		if (!next || !*next)
+		if (!more)
 			break;
 	}
 	json_decref(in);

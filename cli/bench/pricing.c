@@ -82,10 +82,11 @@ static int query(double *out, int *found, struct dc_aws *aws, const json_t *q,
 			break;
 		dc_pricing_pick(out, found, json_object_get(res, "PriceList"), unit);
 		const char *next = json_string_value(json_object_get(res, "NextToken"));
-		if (next && *next)
+		int more = next && *next;
+		if (more)
 			json_object_set_new(in, "NextToken", json_string(next));
 		json_decref(res);
-		if (!next || !*next)
+		if (!more)
 			break;
 	}
 	json_decref(in);
@@ -127,7 +128,7 @@ int dc_pricing_fetch(json_t *set, struct dc_aws *aws, const json_t *queries, con
 		double usd = 0;
 		int found;
 		if (query(&usd, &found, aws, q, region) < 0) {
-			dc_error_prefix("fetching the price '%s': ", key);
+			dc_error_prefix("fetching the price '%s'", key);
 			return -1;
 		}
 		if (found)
