@@ -57,6 +57,13 @@ static double py(const struct axis *y, double v)
 	return H - MB - (pos(y, v, 0, H - MT - MB));
 }
 
+/* 1, 2 or 5 times a power of ten, at least x. */
+static double nice_step(double x)
+{
+	double p = pow(10, floor(log10(x)));
+	return x <= p ? p : x <= 2 * p ? 2 * p : x <= 5 * p ? 5 * p : 10 * p;
+}
+
 /* Round a range out to whole powers of ten (log) or a nice step. */
 static void nice(struct axis *a)
 {
@@ -69,7 +76,7 @@ static void nice(struct axis *a)
 	}
 	if (a->hi <= a->lo)
 		a->hi = a->lo + 1;
-	double step = pow(10, floor(log10((a->hi - a->lo) / 5)));
+	double step = nice_step((a->hi - a->lo) / 5);
 	a->lo = floor(a->lo / step) * step;
 	a->hi = ceil(a->hi / step) * step;
 }
@@ -88,8 +95,8 @@ static void tick_label(char *buf, size_t n, double v)
 
 static void ticks_x(FILE *out, const struct axis *x)
 {
-	double step = (x->hi - x->lo) / 5;
-	for (int i = 0; i <= (x->log ? 30 : 5); i++) {
+	double step = nice_step((x->hi - x->lo) / 5);
+	for (int i = 0; i <= 30; i++) {
 		double v = x->log ? x->lo * pow(10, i) : x->lo + step * i;
 		if (v > x->hi * 1.0001)
 			break;
@@ -103,8 +110,8 @@ static void ticks_x(FILE *out, const struct axis *x)
 
 static void ticks_y(FILE *out, const struct axis *y)
 {
-	double step = (y->hi - y->lo) / 5;
-	for (int i = 0; i <= (y->log ? 30 : 5); i++) {
+	double step = nice_step((y->hi - y->lo) / 5);
+	for (int i = 0; i <= 30; i++) {
 		double v = y->log ? y->lo * pow(10, i) : y->lo + step * i;
 		if (v > y->hi * 1.0001)
 			break;
@@ -204,7 +211,8 @@ static void chart_cost_latency(FILE *out, const struct dc_report *r)
 	nice(&x);
 	nice(&y);
 	char title[128];
-	snprintf(title, sizeof(title), "Average latency against cost per million calls (at %g calls a month)", calls);
+	snprintf(title, sizeof(title), "Average latency against cost per million calls, at %g "
+		 "million calls a month", calls / 1e6);
 	frame(out, title, &x, &y, "average latency (ms)", "USD per million calls");
 	for (size_t i = 0, slot = 0; i < r->n; i++) {
 		if (!benched(&r->rows[i]) || !r->rows[i].cost)

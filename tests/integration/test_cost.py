@@ -216,7 +216,7 @@ def screenshot(html, png):
     try:
         r = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu",
                             "--no-first-run", "--disable-dev-shm-usage",
-                            "--user-data-dir=" + profile, "--window-size=900,1700",
+                            "--user-data-dir=" + profile, "--window-size=900,1900",
                             "--hide-scrollbars", "--screenshot=" + png, "file://" + html],
                            capture_output=True, timeout=120)
     finally:
