@@ -413,6 +413,8 @@ static void bench_all(struct run *r)
 		}
 		if (t->function && !url_arg)
 			lambda_steps(r, t);
+		else if (r->s.cold > 0 && !t->note)
+			t->note = dc_xstrdup("--cold measures Lambda stacks only: not this one");
 		if (!url_arg && t->res->requests > 0)
 			save(r, t);
 	}

@@ -272,6 +272,9 @@ static void human_calls(char *buf, size_t n, double calls)
 
 static void print_break_even(FILE *out, const struct dc_report *r)
 {
+	double hours = json_number_value(json_object_get(r->prices, "hours_per_month"));
+	if (hours <= 0)
+		hours = 730;
 	fprintf(out, "\nbreak-even: calls a month above which the serverful architecture costs less\n");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct dc_cost *s = r->rows[i].cost;
@@ -286,7 +289,7 @@ static void print_break_even(FILE *out, const struct dc_report *r)
 				fprintf(out, "  %-24s vs %-24s never\n", s->arch, l->arch);
 			else
 				fprintf(out, "  %-24s vs %-24s %s (%.1f a second)\n", s->arch, l->arch, h,
-					n / (730 * 3600.0));
+					n / (hours * 3600.0));
 		}
 	}
 }
@@ -449,9 +452,14 @@ void dc_report_csv(FILE *out, const struct dc_report *r)
 		const struct dc_report_row *row = &r->rows[i];
 		const struct dc_latency *l = row->lat;
 		const struct dc_cost *c = row->cost;
-		/* Names are stack names, architectures or URLs: no commas or quotes
-		 * in the first two; a URL is quoted. */
-		fprintf(out, "\"%s\",%s", row->name, row->arch ? row->arch : "");
+		/* A name may be a URL: quoted, with its quotes doubled (RFC 4180). */
+		fputc('"', out);
+		for (const char *p = row->name; *p; p++) {
+			if (*p == '"')
+				fputc('"', out);
+			fputc(*p, out);
+		}
+		fprintf(out, "\",%s", row->arch ? row->arch : "");
 		csv_num(out, l != NULL, "%.0f", l ? (double)l->requests : 0);
 		csv_num(out, l != NULL, "%.0f", l ? (double)l->ok : 0);
 		csv_num(out, l != NULL, "%.0f", l ? (double)errors_total(l) : 0);
