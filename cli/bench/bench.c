@@ -245,7 +245,14 @@ static void wait_events(struct worker *w)
 	int running, ms = 100;
 	if (w->timer_at >= 0) {
 		double left = (w->timer_at - now_s(CLOCK_MONOTONIC)) * 1000.0;
-		ms = left <= 0 ? 0 : left < 100 ? (int)ceil(left) : 100;
+		/* Due now (a request just added): no need to ask epoll first;
+		 * level-triggered events wait for the next round. */
+		if (left <= 0) {
+			w->timer_at = -1;
+			curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+			return;
+		}
+		ms = left < 100 ? (int)ceil(left) : 100;
 	}
 	int n = epoll_wait(w->ep, ev, EVENTS, ms);
 	for (int i = 0; i < n; i++) {

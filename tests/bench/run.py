@@ -177,9 +177,9 @@ def bench_vs_wrk(binary, results):
     srv, url = http_server(10)
     try:
         w_lat, o_lat = [], []
-        for _ in range(3):
-            w_lat.append(wrk(url, 1, 5)[0])
-            o_lat.append(ours(binary, url, "-n", "500")["avg_ms"])
+        for _ in range(5):
+            w_lat.append(wrk(url, 1, 3)[0])
+            o_lat.append(ours(binary, url, "-n", "300")["avg_ms"])
     finally:
         srv.terminate()
         srv.wait()
