@@ -14,6 +14,12 @@ static const struct dc_command commands[] = {
 	{ "api", cmd_api, DC_CMD_NEEDS_AWS | DC_CMD_NEEDS_REGION, api_opts,
 	  "api SERVICE METHOD PATH [-H 'Name: value']... [-d DATA|@FILE] [-i] [--dry-run]",
 	  "send a signed request to any AWS API and print the answer" },
+	{ "bench", cmd_bench, 0, bench_opts,
+	  "bench [NAME...] [--url URL] [-n N] [-c N] [--duration S] [--cold N] [--report FILE.html]",
+	  "measure the latency of deployed stacks (or a URL), with their cost" },
+	{ "cost", cmd_cost, 0, cost_opts,
+	  "cost [ARCH...] [--calls-per-month N] [--prices FILE|NAME|live] [--explain]",
+	  "what each architecture costs a month and per million calls" },
 	{ "destroy", cmd_destroy, DC_CMD_NEEDS_STATE, destroy_opts,
 	  "destroy NAME... | --all [--sweep]",
 	  "delete every resource of stacks, and their state" },
@@ -48,7 +54,7 @@ static const struct dc_opt global_opts[] = {
 	{ DC_OPT_STRING, "profile", 0, &cli.profile, "NAME", "profile of ~/.aws/config to use" },
 	{ DC_OPT_STRING, "endpoint-url", 0, &cli.endpoint_url, "URL", "send every request to URL" },
 	{ DC_OPT_STRING, "state-dir", 0, &cli.state_dir, "DIR", "state directory (else DEPLOYCTL_STATE_DIR, .deployctl)" },
-	{ DC_OPT_STRING, "output", 'o', &output_arg, "text|json", "output format (default text)" },
+	{ DC_OPT_STRING, "output", 'o', &output_arg, "text|json|csv", "output format (default text; csv: bench and cost)" },
 	{ DC_OPT_FLAG, "debug", 0, &cli.debug, NULL, "log requests and answers on stderr, secrets redacted" },
 	{ DC_OPT_FLAG, "quiet", 'q', &cli.quiet, NULL, "print results only, no progress" },
 	{ DC_OPT_FLAG, "help", 'h', &help_flag, NULL, "show help" },
@@ -115,8 +121,11 @@ static int parse_output(void)
 		cli.output = DC_OUTPUT_TEXT;
 	else if (strcmp(output_arg, "json") == 0)
 		cli.output = DC_OUTPUT_JSON;
+	else if (strcmp(output_arg, "csv") == 0)
+		cli.output = DC_OUTPUT_CSV;
 	else
-		return dc_cli_usage_error("--output must be 'text' or 'json', not '%s'", output_arg);
+		return dc_cli_usage_error("--output must be 'text', 'json' or 'csv', not '%s'",
+					  output_arg);
 	return 0;
 }
 

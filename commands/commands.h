@@ -25,7 +25,7 @@ enum dc_cmd_flags {
 	DC_CMD_HIDDEN = 1 << 3        /* internal: not in the command list */
 };
 
-enum dc_output { DC_OUTPUT_TEXT, DC_OUTPUT_JSON };
+enum dc_output { DC_OUTPUT_TEXT, DC_OUTPUT_JSON, DC_OUTPUT_CSV /* bench, cost */ };
 
 /* What every command gets: the global options and the shared setup. */
 struct dc_cli {
@@ -71,5 +71,9 @@ int cmd_local_supervise(struct dc_cli *cli, const struct dc_strlist *args);
 extern const struct dc_opt local_supervise_opts[];
 int cmd_api(struct dc_cli *cli, const struct dc_strlist *args);
 extern const struct dc_opt api_opts[];
+int cmd_bench(struct dc_cli *cli, const struct dc_strlist *args);
+extern const struct dc_opt bench_opts[];
+int cmd_cost(struct dc_cli *cli, const struct dc_strlist *args);
+extern const struct dc_opt cost_opts[];
 
 #endif

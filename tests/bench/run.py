@@ -115,6 +115,101 @@ def stack_speed(binary, results):
     results.append(ratio_destroy <= 0.6)
 
 
+# ---- deployctl bench beside wrk ----
+
+def http_server(delay_ms):
+    """A loopback HTTP/1.1 server in a process of its own (asyncio, one write
+    per answer), answering every GET after delay_ms."""
+    code = r'''
+import asyncio, sys
+delay = float(sys.argv[1]) / 1000
+async def serve(reader, writer):
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            if delay:
+                await asyncio.sleep(delay)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n42")
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    writer.close()
+async def main():
+    srv = await asyncio.start_server(serve, "127.0.0.1", 0, backlog=512)
+    print(srv.sockets[0].getsockname()[1], flush=True)
+    await srv.serve_forever()
+asyncio.run(main())
+'''
+    p = subprocess.Popen([sys.executable, "-c", code, str(delay_ms)], stdout=subprocess.PIPE,
+                         text=True)
+    port = int(p.stdout.readline())
+    return p, "http://127.0.0.1:%d/hits" % port
+
+
+def wrk(url, conns, seconds):
+    r = subprocess.run(["wrk", "-t", "1" if conns == 1 else "2", "-c", str(conns), "-d",
+                        "%ds" % seconds, url], capture_output=True, text=True, check=True)
+    unit = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+    lat = rps = None
+    for line in r.stdout.splitlines():
+        f = line.split()
+        if f and f[0] == "Latency":
+            num = f[1].rstrip("usm")
+            lat = float(num) * unit[f[1][len(num):]]
+        if f and f[0] == "Requests/sec:":
+            rps = float(f[1])
+    return lat, rps
+
+
+def ours(binary, url, *args):
+    r = subprocess.run([binary, "bench", "--url", url, "-o", "json", *args],
+                       capture_output=True, text=True, check=True)
+    return json.loads(r.stdout)["rows"][0]["latency"]
+
+
+def bench_vs_wrk(binary, results):
+    """Each tool three times, taking turns, against one server; the best run
+    of each counts, as other work on the machine only ever slows a run."""
+    import shutil
+    if not shutil.which("wrk"):
+        print("bench vs wrk: wrk not installed (apt-get install wrk)")
+        results.append(False)
+        return
+    srv, url = http_server(10)
+    try:
+        w_lat, o_lat = [], []
+        for _ in range(5):
+            w_lat.append(wrk(url, 1, 3)[0])
+            o_lat.append(ours(binary, url, "-n", "300")["avg_ms"])
+    finally:
+        srv.terminate()
+        srv.wait()
+    ratio = min(o_lat) / min(w_lat)
+    print("bench, 10 ms server, sequential: deployctl avg %.3f ms, wrk avg %.3f ms: ratio %.3f "
+          "(target within 3%%)" % (min(o_lat), min(w_lat), ratio))
+    results.append(abs(ratio - 1) <= 0.03)
+    srv, url = http_server(0)
+    try:
+        w_rps, o_rps = [], []
+        for _ in range(3):
+            w_rps.append(wrk(url, 50, 5)[1])
+            o_rps.append(ours(binary, url, "-c", "50", "--duration", "5",
+                              "--warmup", "100")["throughput_rps"])
+    finally:
+        srv.terminate()
+        srv.wait()
+    ratio = max(o_rps) / max(w_rps)
+    print("bench, no-delay server, -c 50: deployctl %.0f requests/s, wrk %.0f: ratio %.3f "
+          "(target >= 0.90)" % (max(o_rps), max(w_rps), ratio))
+    results.append(ratio >= 0.9)
+    srv, url = http_server(0)
+    try:
+        rss = peak_rss_kib([binary, "bench", "--url", url, "-n", "100000", "-q"], os.environ)
+    finally:
+        srv.terminate()
+        srv.wait()
+    print("peak memory of deployctl bench -n 100000: %.1f MB (target < 20 MB)" % (rss / 1024.0))
+    results.append(rss < 20 * 1024)
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
@@ -123,6 +218,7 @@ def main():
     signing(results)
     tool_latency(os.path.abspath(args.binary), results)
     stack_speed(os.path.abspath(args.binary), results)
+    bench_vs_wrk(os.path.abspath(args.binary), results)
     ok = all(results)
     print("bench: %s" % ("all targets met" if ok else "a target was missed"))
     return 0 if ok else 1

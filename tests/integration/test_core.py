@@ -181,7 +181,7 @@ def test_usage_errors_exit_2(env):
     cases = [
         (("frobnicate",), "'frobnicate' is not a deployctl command"),
         (("whoami", "--bogus"), "unknown option '--bogus'"),
-        (("--output", "yaml", "whoami"), "--output must be 'text' or 'json'"),
+        (("--output", "yaml", "whoami"), "--output must be 'text', 'json' or 'csv'"),
         (("api", "s3", "GET"), "api needs SERVICE METHOD PATH"),
         (("api", "nosuchsvc", "GET", "/"), "unknown AWS service 'nosuchsvc'"),
     ]

@@ -8,7 +8,7 @@ LIBS="gcc make pkg-config libc6-dev libcurl4-openssl-dev libssl-dev libjansson-d
 libxml2-dev libgit2-dev libzip-dev ca-certificates python3-fastapi python3-uvicorn"
 # command:package
 TOOLS="python3:python3 git:git curl:curl valgrind:valgrind node:nodejs npm:npm
-chromium:chromium shellcheck:shellcheck"
+chromium:chromium shellcheck:shellcheck wrk:wrk openssl:openssl"
 
 missing=""
 for p in $LIBS; do
