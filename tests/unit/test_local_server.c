@@ -152,7 +152,11 @@ void test_local_server__stop_with_an_idle_connection(void)
 	check(read(fd, buf, sizeof(buf)) > 0);
 	int port = dc_server_port(s);
 	dc_server_stop(s);
-	check(read(fd, buf, sizeof(buf)) == 0);
+	/* The rest of the answer may still be in flight; then the end. */
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	check(n == 0);
 	close(fd);
 	/* The port is free again. */
 	check_int(dc_server_start(&s, port, echo, &calls), 0);
