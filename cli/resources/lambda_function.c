@@ -108,8 +108,8 @@ static int build(struct dc_lambda_code *code, char **dir, struct dc_res_ctx *ctx
 	if (!*dir)
 		return -1;
 	if (!dc_lambda_build_done(*dir))
-		ctx->progress(ctx, "building %s (%s, %s) in '%s'", ctx->logical_id, f->build,
-			      f->arch, *dir);
+		ctx->progress(ctx, "building the %s handler for %s in '%s'", f->build, f->arch,
+			      *dir);
 	int rc = dc_lambda_build_run(&pkg, &b, *dir);
 	if (rc == 0) {
 		dc_lambda_code_dispose(code);
@@ -131,8 +131,7 @@ static void keep_zip(struct dc_res_ctx *ctx, const char *dir, const struct dc_bu
 		ok = 0;
 	if (!ok || rename(tmp, path) < 0)
 		remove(tmp);
-	ctx->progress(ctx, "%s: package of %.1f MB zipped", ctx->logical_id,
-		      (double)zip->len / 1e6);
+	ctx->progress(ctx, "package of %.1f MB zipped", (double)zip->len / 1e6);
 	free(tmp);
 	free(path);
 }
