@@ -115,6 +115,13 @@ def stack_speed(binary, results):
     results.append(ratio_destroy <= 0.6)
 
 
+def lambda_latency(binary, results):
+    """The four Lambda handlers under one local Runtime API (lambda_latency.py)."""
+    r = subprocess.run([sys.executable, os.path.join(HERE, "lambda_latency.py"),
+                        "--binary", binary])
+    results.append(r.returncode == 0)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
@@ -123,6 +130,7 @@ def main():
     signing(results)
     tool_latency(os.path.abspath(args.binary), results)
     stack_speed(os.path.abspath(args.binary), results)
+    lambda_latency(os.path.abspath(args.binary), results)
     ok = all(results)
     print("bench: %s" % ("all targets met" if ok else "a target was missed"))
     return 0 if ok else 1

@@ -24,6 +24,7 @@ import json
 import os
 import queue
 import re
+import select
 import socket
 import subprocess
 import sys
@@ -96,7 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
         api = self.server.api
         if self.path != PREFIX + "invocation/next":
             return self._reply(404, b'{"errorType":"NotFound"}')
-        inv = api._take()
+        inv = api._take(self.connection)
         if inv is None:  # shutting down: the runtime's long poll ends
             self.close_connection = True
             return self._reply(503, b"")
@@ -155,12 +156,29 @@ class RuntimeAPI:
         self._thread.start()
         self.procs = []
 
-    def _take(self):
+    @staticmethod
+    def _gone(conn):
+        """Whether the runtime at the other end of conn has hung up."""
+        try:
+            readable, _, _ = select.select([conn], [], [], 0)
+            return bool(readable) and conn.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
+    def _take(self, conn):
+        """The next event for the runtime on conn, or None once closing or
+        once that runtime is gone (a stopped process's long poll must not
+        swallow an event)."""
         while not self._closing.is_set():
+            if self._gone(conn):
+                return None
             try:
-                inv = self._queue.get(timeout=0.2)
+                inv = self._queue.get(timeout=0.05)
             except queue.Empty:
                 continue
+            if self._gone(conn):
+                self._queue.put(inv)
+                return None
             inv.taken = time.perf_counter()
             return inv
         return None
