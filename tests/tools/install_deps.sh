@@ -5,10 +5,11 @@
 set -eu
 
 LIBS="gcc make pkg-config libc6-dev libcurl4-openssl-dev libssl-dev libjansson-dev
-libxml2-dev libgit2-dev libzip-dev ca-certificates"
+libxml2-dev libgit2-dev libzip-dev ca-certificates
+librust-ureq-dev librust-hmac-dev librust-sha2-dev librust-hex-dev librust-serde-json-dev"
 # command:package
 TOOLS="python3:python3 git:git curl:curl valgrind:valgrind node:nodejs npm:npm
-chromium:chromium"
+chromium:chromium g++:g++ cargo:cargo"
 
 missing=""
 for p in $LIBS; do
