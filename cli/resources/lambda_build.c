@@ -276,7 +276,7 @@ static int elf_string(char **out, const struct dc_buf *b, size_t off)
 static int read_dynamic(struct elf *e, const struct dc_buf *b, const Elf64_Phdr *ph, size_t n,
 			const Elf64_Phdr *dyn)
 {
-	if (dyn->p_offset > b->len || dyn->p_filesz > b->len - dyn->p_offset)
+	if (dyn->p_offset % 8 || dyn->p_offset > b->len || dyn->p_filesz > b->len - dyn->p_offset)
 		return -1;
 	const Elf64_Dyn *d = (const Elf64_Dyn *)(b->ptr + dyn->p_offset);
 	size_t count = dyn->p_filesz / sizeof(*d), strtab = 0;
@@ -294,12 +294,14 @@ static int read_dynamic(struct elf *e, const struct dc_buf *b, const Elf64_Phdr 
 	return 0;
 }
 
+/* The buffer comes from malloc, and ELF aligns its tables to 8 bytes: a
+ * file that does not is refused rather than read misaligned. */
 static int parse_elf(struct elf *e, const struct dc_buf *b)
 {
 	const Elf64_Ehdr *h = (const Elf64_Ehdr *)b->ptr;
 	if (b->len < sizeof(*h) || memcmp(h->e_ident, ELFMAG, SELFMAG) != 0 ||
 	    h->e_ident[EI_CLASS] != ELFCLASS64 || h->e_ident[EI_DATA] != ELFDATA2LSB ||
-	    h->e_phentsize != sizeof(Elf64_Phdr) || h->e_phoff > b->len ||
+	    h->e_phentsize != sizeof(Elf64_Phdr) || h->e_phoff % 8 || h->e_phoff > b->len ||
 	    (size_t)h->e_phnum * sizeof(Elf64_Phdr) > b->len - h->e_phoff)
 		return -1;
 	e->machine = h->e_machine;
