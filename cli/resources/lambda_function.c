@@ -1,10 +1,14 @@
 /* lambda.function: a function whose code is a folder of the template,
  * zipped in memory and sent in the request. prepare() hashes the sources so
  * an edited file is a change; update() then makes only the calls the change
- * needs (UpdateFunctionCode, UpdateFunctionConfiguration, or both). */
+ * needs (UpdateFunctionCode, UpdateFunctionConfiguration, or both). With a
+ * "build" prop the folder holds sources that are compiled first, with the
+ * user's toolchain, and the build's output is what is zipped
+ * (lambda_build.h); the build is cached under the sources' hash. */
 #include <openssl/evp.h>
 
 #include "aws/protocol.h"
+#include "resources/lambda_build.h"
 #include "resources/lambda_code.h"
 #include "resources/rest.h"
 #include "util/error.h"
@@ -25,6 +29,7 @@ struct fn {
 	const char *arch;
 	const char *log_group;   /* NULL: Lambda's default group */
 	const char *source_hash; /* added by prepare; NULL if it did not run */
+	const char *build;       /* "cpp", "rust", or NULL: the folder is the code */
 	json_int_t memory;
 	json_int_t timeout;
 	json_t *env;             /* borrowed; NULL when none */
@@ -52,12 +57,16 @@ static int read_fn(struct fn *f, const json_t *props)
 {
 	*f = (struct fn){ .arch = "x86_64", .memory = 128, .timeout = 10 };
 	if (dc_rest_props(TYPE, props,
-			  "{s:s, s:s, s:s, s:s, s?:s, s?:I, s?:I, s?:s, s?:o, s?:s}", "code",
-			  &f->code, "handler", &f->handler, "runtime", &f->runtime, "role",
+			  "{s:s, s:s, s:s, s:s, s?:s, s?:I, s?:I, s?:s, s?:o, s?:s, s?:s}",
+			  "code", &f->code, "handler", &f->handler, "runtime", &f->runtime, "role",
 			  &f->role, "architecture", &f->arch, "memory_mb", &f->memory, "timeout_s",
 			  &f->timeout, "log_group", &f->log_group, "env", &f->env, "code_sha256",
-			  &f->source_hash) < 0)
+			  &f->source_hash, "build", &f->build) < 0)
 		return -1;
+	if (f->build && dc_lambda_build_check_kind(f->build) < 0) {
+		dc_error_prefix(TYPE " props: ");
+		return -1;
+	}
 	if (json_is_null(f->env))
 		f->env = NULL;
 	if (f->env && !env_ok(f->env))
@@ -87,22 +96,68 @@ static void sha256_b64(char out[45], const void *data, size_t len)
 	EVP_EncodeBlock((unsigned char *)out, md, (int)n);
 }
 
-static int package(struct pkg *out, const struct dc_res_ctx *ctx, const struct fn *f)
+/* Compile the sources into the build cache, unless already there, and read
+ * the package folder in their place. */
+static int build(struct dc_lambda_code *code, char **dir, struct dc_res_ctx *ctx,
+		 const struct fn *f, const char *hash)
+{
+	struct dc_lambda_build b = { f->build, f->arch, ctx->arch ? ctx->arch : ctx->logical_id,
+				     hash, code };
+	char *pkg = NULL;
+	*dir = dc_lambda_build_dir(&b);
+	if (!*dir)
+		return -1;
+	if (!dc_lambda_build_done(*dir))
+		ctx->progress(ctx, "building the %s handler for %s in '%s'", f->build, f->arch,
+			      *dir);
+	int rc = dc_lambda_build_run(&pkg, &b, *dir);
+	if (rc == 0) {
+		dc_lambda_code_dispose(code);
+		rc = dc_lambda_code_read(code, pkg);
+	}
+	free(pkg);
+	return rc;
+}
+
+/* The zip beside the build it came from, for whoever wants to look at what
+ * was sent; a failure to write it changes nothing. */
+static void keep_zip(struct dc_res_ctx *ctx, const char *dir, const struct dc_buf *zip)
+{
+	char *path = dc_xasprintf("%s/function.zip", dir);
+	char *tmp = dc_xasprintf("%s.tmp", path);
+	FILE *fp = fopen(tmp, "wb");
+	int ok = fp && fwrite(zip->ptr, 1, zip->len, fp) == zip->len;
+	if (fp && fclose(fp) != 0)
+		ok = 0;
+	if (!ok || rename(tmp, path) < 0)
+		remove(tmp);
+	ctx->progress(ctx, "package of %.1f MB zipped", (double)zip->len / 1e6);
+	free(tmp);
+	free(path);
+}
+
+static int package(struct pkg *out, struct dc_res_ctx *ctx, const struct fn *f)
 {
 	char *dir = code_dir(ctx, f->code);
+	char *built = NULL;
 	struct dc_lambda_code code;
 	struct dc_buf zip = DC_BUF_INIT(DC_MAX_RESPONSE);
 	int rc = dc_lambda_code_read(&code, dir);
-	if (rc == 0) {
+	if (rc == 0)
 		dc_lambda_code_hash(out->hash, &code);
+	if (rc == 0 && f->build)
+		rc = build(&code, &built, ctx, f, out->hash);
+	if (rc == 0)
 		rc = dc_lambda_code_zip(&zip, &code);
-	}
 	if (rc == 0) {
 		out->zip_b64 = base64(zip.ptr, zip.len);
 		sha256_b64(out->zip_sha, zip.ptr, zip.len);
+		if (built)
+			keep_zip(ctx, built, &zip);
 	}
 	dc_buf_dispose(&zip);
 	dc_lambda_code_dispose(&code);
+	free(built);
 	free(dir);
 	return rc;
 }
@@ -391,7 +446,8 @@ static int fn_update(struct dc_res_ctx *ctx, const json_t *old_props, const json
 		return -1;
 	/* Without the old hash nothing says the code is unchanged. */
 	int code_changed = !o.source_hash || !n.source_hash ||
-			   strcmp(o.source_hash, n.source_hash) != 0 || strcmp(o.arch, n.arch) != 0;
+			   strcmp(o.source_hash, n.source_hash) != 0 || strcmp(o.arch, n.arch) != 0 ||
+			   !same_str(o.build, n.build);
 	int rc = 0;
 	if (code_changed) {
 		rc = package(&pkg, ctx, &n);

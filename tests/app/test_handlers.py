@@ -357,10 +357,11 @@ def run(modules, selected):
 
 
 def main():
+    import test_compiled
     import test_fastapi
     import test_page
     import test_templates
-    mods = [sys.modules[__name__], test_templates, test_page, test_fastapi]
+    mods = [sys.modules[__name__], test_templates, test_page, test_fastapi, test_compiled]
     passed, failed = run(mods, sys.argv[1:])
     print("app: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0

@@ -210,6 +210,13 @@ def bench_vs_wrk(binary, results):
     print("peak memory of deployctl bench -n 100000: %.1f MB (target < 20 MB)" % (rss / 1024.0))
     results.append(rss < 20 * 1024)
 
+def lambda_latency(binary, results):
+    """The four Lambda handlers under one local Runtime API (lambda_latency.py)."""
+    r = subprocess.run([sys.executable, os.path.join(HERE, "lambda_latency.py"),
+                        "--binary", binary])
+    results.append(r.returncode == 0)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
@@ -219,6 +226,7 @@ def main():
     tool_latency(os.path.abspath(args.binary), results)
     stack_speed(os.path.abspath(args.binary), results)
     bench_vs_wrk(os.path.abspath(args.binary), results)
+    lambda_latency(os.path.abspath(args.binary), results)
     ok = all(results)
     print("bench: %s" % ("all targets met" if ok else "a target was missed"))
     return 0 if ok else 1

@@ -5,10 +5,11 @@
 set -eu
 
 LIBS="gcc make pkg-config libc6-dev libcurl4-openssl-dev libssl-dev libjansson-dev
-libxml2-dev libgit2-dev libzip-dev ca-certificates python3-fastapi python3-uvicorn"
+libxml2-dev libgit2-dev libzip-dev ca-certificates python3-fastapi python3-uvicorn
+librust-ureq-dev librust-hmac-dev librust-sha2-dev librust-hex-dev librust-serde-json-dev"
 # command:package
 TOOLS="python3:python3 git:git curl:curl valgrind:valgrind node:nodejs npm:npm
-chromium:chromium shellcheck:shellcheck wrk:wrk openssl:openssl"
+chromium:chromium shellcheck:shellcheck wrk:wrk openssl:openssl g++:g++ cargo:cargo"
 
 missing=""
 for p in $LIBS; do
