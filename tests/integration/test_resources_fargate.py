@@ -324,3 +324,26 @@ def test_ecs_cluster_and_service(env):
                   "INACTIVE", "cluster")
         d.ok("delete", "ecs.service", attrs=svc, logical="svc")
         d.ok("delete", "ecs.task_definition", attrs=td, logical="td")
+
+
+# ---- iam.role: a condition on a statement (the task role's access point) ----
+
+def test_iam_role_statement_condition(env):
+    import json as _json
+    cond = {"StringEquals": {"elasticfilesystem:AccessPointArn":
+                             "arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-1"}}
+    allow = [{"action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+              "resource": "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-1",
+              "condition": cond}]
+    with driver(env) as d:
+        d.ok("create", "iam.role", {"service": "ecs-tasks.amazonaws.com", "allow": allow},
+             logical="task")
+        doc = env.boto("iam").get_role_policy(RoleName="drv-task", PolicyName="deployctl")[
+            "PolicyDocument"]
+        doc = _json.loads(doc) if isinstance(doc, str) else doc
+        expect_eq(doc["Statement"], [{"Effect": "Allow", "Action": allow[0]["action"],
+                                      "Resource": allow[0]["resource"], "Condition": cond}],
+                  "statement with its condition")
+        r = d.run("create", "iam.role", {"service": "x", "allow": [dict(allow[0], condition=1)]},
+                  logical="bad")
+        expect(r.rc == 1 and "condition" in r.stderr, r.stderr[-300:])
