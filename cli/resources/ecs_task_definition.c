@@ -112,8 +112,12 @@ static int environment(json_t **out, const struct dc_res_ctx *ctx, const json_t 
 	json_object_update_missing(files, env);
 	size_t n = json_object_size(files), i = 0;
 	json_t **items = dc_xcalloc(n ? n : 1, sizeof(*items));
-	json_object_foreach(files, k, v)
-		items[i++] = json_pack("{s:s, s:O}", "name", k, "value", v);
+	json_object_foreach(files, k, v) {
+		char num[32];
+		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+		items[i++] = json_pack("{s:s, s:s}", "name", k, "value",
+				       json_is_string(v) ? json_string_value(v) : num);
+	}
 	qsort(items, n, sizeof(*items), by_name);
 	*out = json_array();
 	for (i = 0; i < n; i++)
@@ -123,14 +127,15 @@ static int environment(json_t **out, const struct dc_res_ctx *ctx, const json_t 
 	return 0;
 }
 
-static int is_string_map(const json_t *v)
+/* Names to strings, or to whole numbers (a param such as a port). */
+static int is_env_map(const json_t *v)
 {
 	const char *k;
 	json_t *e;
 	if (!json_is_object(v))
 		return 0;
 	json_object_foreach((json_t *)v, k, e)
-		if (!json_is_string(e))
+		if (!json_is_string(e) && !json_is_integer(e))
 			return 0;
 	return 1;
 }
@@ -147,8 +152,9 @@ static int container(json_t **out, const struct dc_res_ctx *ctx, const json_t *p
 			  "command", &command, "efs", "path", &path) < 0)
 		return -1;
 	efs = json_object_get(props, "efs");
-	if (json_object_get(props, "env") && !is_string_map(json_object_get(props, "env")))
-		return dc_error_set("ecs.task_definition props: \"env\" must map names to strings");
+	if (json_object_get(props, "env") && !is_env_map(json_object_get(props, "env")))
+		return dc_error_set("ecs.task_definition props: \"env\" must map names to strings "
+				    "or whole numbers");
 	if (environment(&env, ctx, props) < 0)
 		return -1;
 	*out = json_pack("{s:s, s:s, s:b, s:[{s:I, s:s}], s:o}", "name", name, "image", image,

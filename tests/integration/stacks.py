@@ -63,10 +63,49 @@ def what_exists(env, name):
     found += ["log-group:" + g["logGroupName"]
               for g in logs.describe_log_groups()["logGroups"]
               if ("/" + name + "-") in g["logGroupName"]]
+    found += servers_exist(env, name)
     tagged = env.boto("resourcegroupstaggingapi").get_resources(
         TagFilters=[{"Key": "deployctl:stack", "Values": [name]}])["ResourceTagMappingList"]
     found += ["tagged:" + t["ResourceARN"] for t in tagged]
     return sorted(set(found))
+
+
+def servers_exist(env, name):
+    """What the server architectures make: ECS, EFS, ELBv2, security groups."""
+    prefix, found = name + "-", []
+    ecs = env.boto("ecs")
+    for c in ecs.describe_clusters(clusters=ecs.list_clusters()["clusterArns"])["clusters"]:
+        if c["status"] == "INACTIVE":
+            continue
+        if c["clusterName"].startswith(prefix):
+            found.append("cluster:" + c["clusterName"])
+        arns = ecs.list_services(cluster=c["clusterArn"])["serviceArns"]
+        for s in ecs.describe_services(cluster=c["clusterArn"], services=arns)["services"] \
+                if arns else []:
+            if s["status"] != "INACTIVE" and s["serviceName"].startswith(prefix):
+                found.append("service:" + s["serviceName"])
+    found += ["task-definition:" + a.split("/")[-1]
+              for a in ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"]
+              if a.split("/")[-1].startswith(prefix)]
+    efs = env.boto("efs")
+    for fs in efs.describe_file_systems()["FileSystems"]:
+        tags = {t["Key"]: t["Value"] for t in fs.get("Tags", [])}
+        if fs["CreationToken"].startswith(prefix) or tags.get("deployctl:stack") == name:
+            found.append("file-system:" + fs["CreationToken"])
+            found += ["mount-target:" + m["MountTargetId"] for m in
+                      efs.describe_mount_targets(FileSystemId=fs["FileSystemId"])["MountTargets"]]
+    found += ["access-point:" + a["AccessPointId"] for a in efs.describe_access_points()["AccessPoints"]
+              if {t["Key"]: t["Value"] for t in a.get("Tags", [])}.get("deployctl:stack") == name]
+    elb = env.boto("elbv2")
+    found += ["load-balancer:" + b["LoadBalancerName"]
+              for b in elb.describe_load_balancers()["LoadBalancers"]
+              if b["LoadBalancerName"].startswith(prefix)]
+    found += ["target-group:" + g["TargetGroupName"]
+              for g in elb.describe_target_groups()["TargetGroups"]
+              if g["TargetGroupName"].startswith(prefix)]
+    found += ["security-group:" + g["GroupId"] for g in env.boto("ec2").describe_security_groups(
+        Filters=[{"Name": "tag:deployctl:stack", "Values": [name]}])["SecurityGroups"]]
+    return found
 
 
 def expect_nothing_left(env, name):
