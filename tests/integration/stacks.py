@@ -66,8 +66,26 @@ def what_exists(env, name):
     found += servers_exist(env, name)
     tagged = env.boto("resourcegroupstaggingapi").get_resources(
         TagFilters=[{"Key": "deployctl:stack", "Values": [name]}])["ResourceTagMappingList"]
-    found += ["tagged:" + t["ResourceARN"] for t in tagged]
+    found += ["tagged:" + t["ResourceARN"] for t in tagged
+              if not ecs_inactive(env, t["ResourceARN"])]
     return sorted(set(found))
+
+
+def ecs_inactive(env, arn):
+    """moto's tagging API still lists ECS clusters and services deleted
+    (INACTIVE): they cost nothing and AWS drops them."""
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[2] != "ecs":
+        return False
+    kind, _, rest = parts[5].partition("/")
+    ecs = env.boto("ecs")
+    if kind == "cluster":
+        got = ecs.describe_clusters(clusters=[arn])["clusters"]
+    elif kind == "service":
+        got = ecs.describe_services(cluster=rest.split("/")[0], services=[arn])["services"]
+    else:
+        return False
+    return not got or got[0]["status"] == "INACTIVE"
 
 
 def servers_exist(env, name):
