@@ -7,6 +7,9 @@ extern const struct dc_resource_type dc_type_apigw_integration;
 extern const struct dc_resource_type dc_type_apigw_route;
 extern const struct dc_resource_type dc_type_apigw_stage;
 extern const struct dc_resource_type dc_type_dynamodb_table;
+extern const struct dc_resource_type dc_type_ec2_default_vpc;
+extern const struct dc_resource_type dc_type_ec2_instance;
+extern const struct dc_resource_type dc_type_ec2_security_group;
 extern const struct dc_resource_type dc_type_ecs_cluster;
 extern const struct dc_resource_type dc_type_ecs_service;
 extern const struct dc_resource_type dc_type_ecs_task_definition;
@@ -22,6 +25,7 @@ extern const struct dc_resource_type dc_type_lambda_permission;
 extern const struct dc_resource_type dc_type_logs_log_group;
 extern const struct dc_resource_type dc_type_s3_bucket;
 extern const struct dc_resource_type dc_type_s3_object;
+extern const struct dc_resource_type dc_type_ssm_parameter;
 /* END types */
 
 static const struct dc_resource_type *const types[] = {
@@ -31,6 +35,9 @@ static const struct dc_resource_type *const types[] = {
 	&dc_type_apigw_route,
 	&dc_type_apigw_stage,
 	&dc_type_dynamodb_table,
+	&dc_type_ec2_default_vpc,
+	&dc_type_ec2_instance,
+	&dc_type_ec2_security_group,
 	&dc_type_ecs_cluster,
 	&dc_type_ecs_service,
 	&dc_type_ecs_task_definition,
@@ -46,6 +53,7 @@ static const struct dc_resource_type *const types[] = {
 	&dc_type_logs_log_group,
 	&dc_type_s3_bucket,
 	&dc_type_s3_object,
+	&dc_type_ssm_parameter,
 	/* END rows */
 	NULL
 };
