@@ -7,7 +7,12 @@ destroy -> nothing left. Plus the figures: calls and wall time behind the
 import base64
 import json
 import os
+import shutil
+import socket
+import subprocess
+import tempfile
 import time
+import urllib.request
 
 from harness import ROOT, FaultProxy, expect, expect_eq
 from stacks import copy_templates, destroy, expect_nothing_left, stack_env, up
@@ -100,8 +105,61 @@ def check_task(env, res, name, fs, ap):
                   "the app in the task definition, byte for byte")
     expect_eq(env_["COUNT_FILE"], "/data/count", "counter file on EFS")
     expect_eq(c["mountPoints"][0]["containerPath"], "/data", "mount path")
+    run_container_command(c)
     expect_eq(tags(got["tags"], "key", "value").get("deployctl:stack"), name,
               "task definition tag")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=5) as r:
+        return r.status, r.read()
+
+
+def run_container_command(container):
+    """The container's command as ECS would run it, with its environment,
+    on this machine: pip is a no-op stub (Debian's fastapi and uvicorn stand
+    in for PyPI's), /srv/app a scratch folder. The app must answer."""
+    tmp = tempfile.mkdtemp(prefix="dc-task-")
+    try:
+        bin_ = os.path.join(tmp, "bin")
+        os.makedirs(bin_)
+        with open(os.path.join(bin_, "pip"), "w") as f:
+            f.write("#!/bin/sh\nexit 0\n")
+        os.chmod(os.path.join(bin_, "pip"), 0o755)
+        os.symlink("/usr/bin/python3", os.path.join(bin_, "python"))
+        cmd = [c.replace("/srv/app", os.path.join(tmp, "app")) for c in container["command"]]
+        port = free_port()
+        e = {x["name"]: x["value"] for x in container["environment"]}
+        e.update(PATH=bin_ + ":/usr/bin:/bin", PORT=str(port),
+                 COUNT_FILE=os.path.join(tmp, "count"))
+        p = subprocess.Popen(cmd, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            base = "http://127.0.0.1:%d" % port
+            deadline = time.time() + 30
+            while True:
+                try:
+                    expect_eq(get(base + "/healthz")[0], 200, "/healthz")
+                    break
+                except OSError:
+                    expect(time.time() < deadline and p.poll() is None,
+                           "the app did not start: %s" % p.stderr.read1(4000))
+                    time.sleep(0.2)
+            expect_eq([get(base + "/hits")[1].strip() for _ in range(2)], [b"1", b"2"], "hits")
+            with open(os.path.join(ROOT, "templates", "common", "index.html"), "rb") as f:
+                expect_eq(get(base + "/")[1], f.read(), "the page")
+            with open(os.path.join(tmp, "count")) as f:
+                expect_eq(f.read().strip(), "2", "the count in COUNT_FILE")
+        finally:
+            p.kill()
+            p.wait()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def check_service(env, res, name, calls, subnets, task_sg):
@@ -153,7 +211,9 @@ def check_alb(env, res, doc, vpc, subnets, alb_sg):
 
 
 def check_deployed(env, name, doc, calls):
-    res = {r["id"]: r for r in doc["resources"]}
+    with open(os.path.join(env.home, "state", "stacks", name + ".json")) as f:
+        state = json.load(f)["resources"]
+    res = {r["id"]: dict(r, attrs=state[r["id"]]["attrs"]) for r in doc["resources"]}
     for r in doc["resources"]:
         expect_eq(r["status"], "created", "status of %s" % r["id"])
     vpc, subnets, (alb_sg, task_sg, efs_sg) = check_network(env, res, name)

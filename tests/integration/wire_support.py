@@ -49,21 +49,35 @@ def operation_of(r):
     return service, op, json.loads(r["body"]) if r["body"] else None
 
 
-def _query_problem(shape, parts, value, where):
+def _wire_name(key, member, ec2):
+    """A member's name on the wire: EC2 takes queryName, else locationName
+    capitalised; the query protocol takes locationName (botocore's
+    serializers)."""
+    ser = member.serialization
+    if ec2:
+        if ser.get("queryName"):
+            return ser["queryName"]
+        name = ser.get("name")
+        return name[0].upper() + name[1:] if name else key
+    return ser.get("name", key)
+
+
+def _query_problem(shape, parts, value, where, ec2=False):
     t = shape.type_name
     if t == "structure":
-        wire = {m.serialization.get("name", k): m for k, m in shape.members.items()}
+        wire = {_wire_name(k, m, ec2): m for k, m in shape.members.items()}
         if not parts or parts[0] not in wire:
             return "%s: %r is not a member of %s" % (where, parts[:1], shape.name)
-        return _query_problem(wire[parts[0]], parts[1:], value, where + "." + parts[0])
+        return _query_problem(wire[parts[0]], parts[1:], value, where + "." + parts[0], ec2)
     if t == "list":
-        flat = shape.serialization.get("flattened")
+        # EC2 always flattens lists: Name.N.
+        flat = ec2 or shape.serialization.get("flattened")
         if not flat and (len(parts) < 2 or parts[0] != "member"):
             return "%s: list members must be .member.N" % where
         idx, rest = (parts[0], parts[1:]) if flat else (parts[1], parts[2:])
         if not idx.isdigit() or int(idx) < 1:
             return "%s: bad list index %r" % (where, idx)
-        return _query_problem(shape.member, rest, value, where + "[%s]" % idx)
+        return _query_problem(shape.member, rest, value, where + "[%s]" % idx, ec2)
     if parts:
         return "%s: %s is not a structure" % (where, shape.name)
     if t in ("integer", "long") and not re.fullmatch(r"-?\d+", value):
@@ -75,15 +89,15 @@ def _query_problem(shape, parts, value, where):
     return None
 
 
-def query_problems(op, form):
+def query_problems(op, form, ec2=False):
     shape = op.input_shape
     out = []
     for req in shape.required_members if shape else []:
-        name = shape.members[req].serialization.get("name", req)
+        name = _wire_name(req, shape.members[req], ec2)
         if not any(k == name or k.startswith(name + ".") for k in form):
             out.append("%s: required member %s missing" % (op.name, req))
     for key, value in form.items():
-        p = _query_problem(shape, key.split("."), value, op.name) if shape else \
+        p = _query_problem(shape, key.split("."), value, op.name, ec2) if shape else \
             "%s takes no input" % op.name
         if p:
             out.append(p)
@@ -103,9 +117,9 @@ def check_wire(rec, services=None):
             problems.append("no %s operation for %s %s" % (service, r["method"], r["raw_path"]))
             continue
         out.append((service, op.name, data))
-        if isinstance(data, dict) and models().model(service).metadata["protocol"] in ("query",
-                                                                                     "ec2"):
-            problems += query_problems(op, data)
+        protocol = models().model(service).metadata["protocol"]
+        if protocol in ("query", "ec2"):
+            problems += query_problems(op, data, protocol == "ec2")
         else:
             problems += models().problems(op, data)
     expect(not problems, "requests that do not fit botocore's model:\n" + "\n".join(problems))
