@@ -51,8 +51,8 @@ int dc_ec2_filter_ours(struct dc_buf *form, const struct dc_res_ctx *ctx, const 
 	return dc_ec2_filter(form, 2, "tag:Name", name);
 }
 
-/* The stack's tags, then Name, then the template's own; deployctl's keys
- * cannot be overridden. */
+/* The stack's tags, Name, then the template's own; deployctl's keys and
+ * Name, by which a resource is found again, cannot be overridden. */
 static json_t *all_tags(const struct dc_res_ctx *ctx, const char *name, const json_t *extra)
 {
 	json_t *tags = dc_resource_tags(ctx);
@@ -60,7 +60,8 @@ static json_t *all_tags(const struct dc_res_ctx *ctx, const char *name, const js
 	json_t *v;
 	json_object_set_new(tags, "Name", json_string(name));
 	json_object_foreach((json_t *)extra, k, v)
-		if (json_is_string(v) && strncmp(k, "deployctl:", 10) != 0)
+		if (json_is_string(v) && strncmp(k, "deployctl:", 10) != 0 &&
+		    strcmp(k, "Name") != 0)
 			json_object_set(tags, k, v);
 	return tags;
 }

@@ -27,7 +27,7 @@ int dc_ec2_filter_ours(struct dc_buf *form, const struct dc_res_ctx *ctx, const 
 
 /* Add TagSpecification.1 for resource_type ("instance", "security-group"):
  * the stack's tags, Name = name, and `extra` (an object of strings, may be
- * NULL) from the template. */
+ * NULL) from the template, whose deployctl:* and Name keys are ignored. */
 int dc_ec2_tag_spec(struct dc_buf *form, const struct dc_res_ctx *ctx, const char *resource_type,
 		    const char *name, const json_t *extra);
 

@@ -19,6 +19,7 @@ extern const struct dc_resource_type dc_type_efs_mount_target;
 extern const struct dc_resource_type dc_type_elbv2_listener;
 extern const struct dc_resource_type dc_type_elbv2_load_balancer;
 extern const struct dc_resource_type dc_type_elbv2_target_group;
+extern const struct dc_resource_type dc_type_http_wait;
 extern const struct dc_resource_type dc_type_iam_role;
 extern const struct dc_resource_type dc_type_lambda_function;
 extern const struct dc_resource_type dc_type_lambda_permission;
@@ -47,6 +48,7 @@ static const struct dc_resource_type *const types[] = {
 	&dc_type_elbv2_listener,
 	&dc_type_elbv2_load_balancer,
 	&dc_type_elbv2_target_group,
+	&dc_type_http_wait,
 	&dc_type_iam_role,
 	&dc_type_lambda_function,
 	&dc_type_lambda_permission,

@@ -1,5 +1,6 @@
 """App tests: each Lambda template's handler run for real in its own language
-against moto, and the page in headless Chromium (test_page.py).
+against moto, the page in headless Chromium (test_page.py), and the FastAPI
+app under uvicorn (test_fastapi.py).
 
     python3 tests/app/test_handlers.py [name-substring...]
 
@@ -356,9 +357,10 @@ def run(modules, selected):
 
 
 def main():
+    import test_fastapi
     import test_page
     import test_templates
-    mods = [sys.modules[__name__], test_templates, test_page]
+    mods = [sys.modules[__name__], test_templates, test_page, test_fastapi]
     passed, failed = run(mods, sys.argv[1:])
     print("app: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0

@@ -63,11 +63,20 @@ def what_exists(env, name):
     found += ["log-group:" + g["logGroupName"]
               for g in logs.describe_log_groups()["logGroups"]
               if ("/" + name + "-") in g["logGroupName"]]
+    ec2 = env.boto("ec2")
+    ours = [{"Name": "tag:deployctl:stack", "Values": [name]}]
+    states = {i["InstanceId"]: i["State"]["Name"]
+              for r in ec2.describe_instances(Filters=ours)["Reservations"] for i in r["Instances"]}
+    found += ["instance:" + i for i, st in states.items() if st != "terminated"]
+    found += ["security-group:" + g["GroupId"]
+              for g in ec2.describe_security_groups(Filters=ours)["SecurityGroups"]]
     found += servers_exist(env, name)
     tagged = env.boto("resourcegroupstaggingapi").get_resources(
         TagFilters=[{"Key": "deployctl:stack", "Values": [name]}])["ResourceTagMappingList"]
+    # A terminated instance keeps its tags for a while and costs nothing.
     found += ["tagged:" + t["ResourceARN"] for t in tagged
-              if not ecs_inactive(env, t["ResourceARN"])]
+              if states.get(t["ResourceARN"].rsplit("/", 1)[-1]) != "terminated"
+              and not ecs_inactive(env, t["ResourceARN"])]
     return sorted(set(found))
 
 
@@ -89,7 +98,7 @@ def ecs_inactive(env, arn):
 
 
 def servers_exist(env, name):
-    """What the server architectures make: ECS, EFS, ELBv2, security groups."""
+    """What fargate-ecs makes: ECS, EFS, ELBv2."""
     prefix, found = name + "-", []
     ecs = env.boto("ecs")
     for c in ecs.describe_clusters(clusters=ecs.list_clusters()["clusterArns"])["clusters"]:
@@ -121,8 +130,6 @@ def servers_exist(env, name):
     found += ["target-group:" + g["TargetGroupName"]
               for g in elb.describe_target_groups()["TargetGroups"]
               if g["TargetGroupName"].startswith(prefix)]
-    found += ["security-group:" + g["GroupId"] for g in env.boto("ec2").describe_security_groups(
-        Filters=[{"Name": "tag:deployctl:stack", "Values": [name]}])["SecurityGroups"]]
     return found
 
 

@@ -176,7 +176,8 @@ def test_resources_ec2_security_group_lifecycle(env):
     ec2 = env.boto("ec2")
     vpc = default_vpc(env)
     other = ec2.create_security_group(GroupName="other", Description="o", VpcId=vpc)["GroupId"]
-    props = {"vpc": vpc, "description": "web servers", "tags": {"team": "a"},
+    props = {"vpc": vpc, "description": "web servers",
+             "tags": {"team": "a", "Name": "mine", "deployctl:stack": "other"},
              "ingress": [{"port": 80, "cidr": "0.0.0.0/0"},
                          {"port": 22, "cidr": ""},
                          {"port": 2049, "source_group": other},
@@ -192,7 +193,8 @@ def test_resources_ec2_security_group_lifecycle(env):
         g = ec2.describe_security_groups(GroupIds=[gid])["SecurityGroups"][0]
         expect_eq((g["GroupName"], g["Description"], g["VpcId"]), ("drv-web", "web servers", vpc),
                   "group")
-        expect_eq(tags_of(g), dict(TAGS, Name="drv-web", team="a"), "tags")
+        expect_eq(tags_of(g), dict(TAGS, Name="drv-web", team="a"),
+                  "tags: Name and deployctl:* are deployctl's")
         expect_eq(rules_of(env, gid), {("tcp", 80, 80, "0.0.0.0/0"), ("tcp", 2049, 2049, other),
                                        ("tcp", 6443, 6443, gid), ("-1", None, None, gid)},
                   "ingress: the empty cidr's rule is left out")

@@ -5,10 +5,10 @@
 set -eu
 
 LIBS="gcc make pkg-config libc6-dev libcurl4-openssl-dev libssl-dev libjansson-dev
-libxml2-dev libgit2-dev libzip-dev ca-certificates"
+libxml2-dev libgit2-dev libzip-dev ca-certificates python3-fastapi python3-uvicorn"
 # command:package
 TOOLS="python3:python3 git:git curl:curl valgrind:valgrind node:nodejs npm:npm
-chromium:chromium"
+chromium:chromium shellcheck:shellcheck"
 
 missing=""
 for p in $LIBS; do

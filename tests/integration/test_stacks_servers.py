@@ -1,0 +1,303 @@
+"""The server architectures on EC2 (fastapi-ec2, k8s) against moto behind
+the 50 ms fault proxy: up -> what exists, checked with boto3 -> up again
+makes no changing call -> destroy -> nothing left. The user data is checked
+with bash -n and shellcheck, and the files it writes against the template's
+byte for byte; the k8s manifests are parsed.
+
+moto runs no instance, so nothing answers at the instance's address. The
+templates' readiness gate (http.wait) is pointed at a local uvicorn serving
+the same app through --param health_via=HOST:PORT (curl's --connect-to):
+the wait really happens, for the instance's URL and Host header, only the
+route goes to loopback."""
+import base64
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import yaml
+
+from harness import ROOT, FaultProxy, expect, expect_eq
+from stacks import changing_calls, destroy, expect_nothing_left, read_log, up, what_exists
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "app"))
+
+TEMPLATES = os.path.join(ROOT, "templates")
+AMI_PARAM = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+APP_FILES = {"/opt/app/app.py": "common/fastapi/app.py", "/opt/app/index.html": "common/index.html"}
+
+
+class HealthFront:
+    """A loopback HTTP front that records each request's Host header and
+    passes it to a uvicorn running the template's app."""
+
+    def __init__(self):
+        import test_fastapi
+        self.app = test_fastapi.Server()
+        self.hosts = []
+        front = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                front.hosts.append((self.headers.get("Host"), self.path))
+                try:
+                    with urllib.request.urlopen(front.app.url.rstrip("/") + self.path,
+                                                timeout=10) as r:
+                        status, body = r.status, r.read()
+                except urllib.error.HTTPError as e:
+                    status, body = e.code, e.read()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.via = "127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.app.stop()
+
+
+def resources(doc):
+    return {r["id"]: r for r in doc["resources"]}
+
+
+def instance(env, iid):
+    return env.boto("ec2").describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+
+
+def ingress(env, gid):
+    g = env.boto("ec2").describe_security_groups(GroupIds=[gid])["SecurityGroups"][0]
+    out = set()
+    for p in g["IpPermissions"]:
+        for r in p.get("IpRanges", []):
+            out.add((p["IpProtocol"], p.get("FromPort"), p.get("ToPort"), r["CidrIp"]))
+        for r in p.get("UserIdGroupPairs", []):
+            out.add((p["IpProtocol"], p.get("FromPort"), p.get("ToPort"),
+                     "self" if r["GroupId"] == gid else r["GroupId"]))
+    return out, {t["Key"]: t["Value"] for t in g.get("Tags", [])}
+
+
+def user_data(env, iid):
+    ud = env.boto("ec2").describe_instance_attribute(InstanceId=iid, Attribute="userData")
+    return base64.b64decode(ud["UserData"]["Value"])
+
+
+def check_script(script, name):
+    """bash -n and shellcheck pass on the script as the instance gets it."""
+    with tempfile.NamedTemporaryFile("wb", suffix=".sh", delete=False) as f:
+        f.write(script)
+    try:
+        r = subprocess.run(["bash", "-n", f.name], capture_output=True)
+        expect_eq(r.returncode, 0, "%s: bash -n: %s" % (name, r.stderr.decode()))
+        expect(shutil.which("shellcheck"), "shellcheck not installed (make deps)")
+        r = subprocess.run(["shellcheck", "-s", "bash", f.name], capture_output=True)
+        expect_eq(r.returncode, 0, "%s: shellcheck:\n%s" % (name, r.stdout.decode()))
+    finally:
+        os.unlink(f.name)
+
+
+def written_files(script, template_script):
+    """Run the user data's file-writing part (between its "#!" line and the
+    template's own script) with bash in a temporary root: {path: bytes}."""
+    with open(template_script, "rb") as f:
+        own = f.read()
+    head, rest = own.split(b"\n", 1)
+    expect(script.startswith(head + b"\n") and script.endswith(rest),
+           "user data = the template's script with the files after its first line")
+    part = script[len(head) + 1:len(script) - len(rest)]
+    root = tempfile.mkdtemp(prefix="ud-root-")
+    try:
+        rooted = part.replace(b" '/", (" '%s/" % root).encode())
+        subprocess.run(["bash", "-euc", rooted.decode()], check=True)
+        out = {}
+        for dirpath, _, files in os.walk(root):
+            for fn in files:
+                p = os.path.join(dirpath, fn)
+                with open(p, "rb") as fh:
+                    out[p[len(root):]] = fh.read()
+        return out
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def expect_files(got, want):
+    expect_eq(sorted(got), sorted(want), "files the user data writes")
+    for dest, src in want.items():
+        with open(os.path.join(TEMPLATES, src), "rb") as f:
+            expect(got[dest] == f.read(), "%s is byte for byte templates/%s" % (dest, src))
+
+
+def check_instance(env, name, arch, doc, itype, script):
+    res = resources(doc)
+    i = instance(env, res["server"]["physical_id"])
+    ami = env.boto("ssm").get_parameter(Name=AMI_PARAM)["Parameter"]["Value"]
+    expect_eq(i["State"]["Name"], "running", "instance state")
+    expect_eq(i["MetadataOptions"]["HttpTokens"], "required", "IMDSv2 required")
+    expect_eq(i["InstanceType"], itype, "instance type")
+    expect_eq(i["ImageId"], ami, "AMI from the public SSM parameter")
+    tags = {t["Key"]: t["Value"] for t in i["Tags"]}
+    expect_eq(tags, {"deployctl:stack": name, "deployctl:arch": arch, "Name": name + "-server"},
+              "instance tags")
+    expect_eq([g["GroupId"] for g in i["SecurityGroups"]], [res[sg_of(arch)]["physical_id"]],
+              "instance security groups")
+    expect_eq(doc["url"], "http://%s/" % i["PublicDnsName"], "url")
+    data = user_data(env, i["InstanceId"])
+    check_script(data, arch)
+    return data, written_files(data, os.path.join(TEMPLATES, arch, script))
+
+
+def sg_of(arch):
+    return "web_sg" if arch == "fastapi-ec2" else "cluster_sg"
+
+
+def clear(path):
+    if os.path.exists(path):
+        os.unlink(path)
+
+
+def timed(fn, *a, **kw):
+    start = time.time()
+    out = fn(*a, **kw)
+    return out, time.time() - start
+
+
+def lifecycle(env, arch, check, extra=()):
+    """up, checks, up again, destroy through the 50 ms proxy; the figures."""
+    name = "it-" + arch[:8].rstrip("-")
+    log = os.path.join(env.home, "calls.jsonl")
+    proxy = FaultProxy(env.moto.url, rate=0.0, delay_ms=50, log=log)
+    front = HealthFront()
+    figures = {}
+    try:
+        params = ["--param", "health_via=" + front.via, *extra]
+        # moto builds its EC2 and SSM backends on first use (seconds): not
+        # deployctl's time.
+        env.boto("ec2").describe_instances()
+        env.boto("ssm").get_parameter(Name=AMI_PARAM)
+        doc, t = timed(up, env, arch, name, *params, url=proxy.url)
+        figures["up"] = (len(read_log(log)), t)
+        dns = doc["url"][len("http://"):-1]
+        expect(("%s" % dns, "/healthz") in front.hosts,
+               "the wait asked for the instance's /healthz: %r" % front.hosts)
+        check(env, name, doc)
+        clear(log)
+        again = up(env, arch, name, *params, url=proxy.url)
+        expect_eq(changing_calls(read_log(log)), [], "changing calls of a second up")
+        expect_eq(again["url"], doc["url"], "url after a second up")
+        clear(log)
+        _, t = timed(destroy, env, name, url=proxy.url)
+        figures["destroy"] = (len(read_log(log)), t)
+    finally:
+        front.stop()
+        proxy.stop()
+    expect_nothing_left(env, name)
+    print("     figures %s: up %d calls %.2f s, destroy %d calls %.2f s (50 ms per call)" % (
+        arch, figures["up"][0], figures["up"][1], figures["destroy"][0], figures["destroy"][1]))
+
+
+def check_fastapi_ec2(env, name, doc):
+    res = resources(doc)
+    rules, tags = ingress(env, res["web_sg"]["physical_id"])
+    expect_eq(rules, {("tcp", 80, 80, "0.0.0.0/0")}, "port 80 only, no SSH by default")
+    expect_eq(tags.get("deployctl:stack"), name, "group tag")
+    _, files = check_instance(env, name, "fastapi-ec2", doc, "t3.micro", "user-data.sh")
+    expect_files(files, APP_FILES)
+
+
+def test_stack_servers_fastapi_ec2(env):
+    lifecycle(env, "fastapi-ec2", check_fastapi_ec2)
+
+
+def check_k8s(env, name, doc):
+    res = resources(doc)
+    rules, _ = ingress(env, res["cluster_sg"]["physical_id"])
+    expect_eq(rules, {("tcp", 80, 80, "0.0.0.0/0"), ("-1", None, None, "self")},
+              "80 from anywhere, everything else (6443 too) only inside the group")
+    data, files = check_instance(env, name, "k8s", doc, "t3.small", "server-data.sh")
+    expect_files(files, dict(APP_FILES, **{"/opt/k8s/hits.yaml": "k8s/manifests/hits.yaml"}))
+    expect(b"sh -s - server" in data and b"kubectl apply -f /opt/k8s/hits.yaml" in data,
+           "user data installs k3s as server and applies the manifests")
+    check_manifests(yaml.safe_load_all(files["/opt/k8s/hits.yaml"]))
+
+
+def check_manifests(docs):
+    by_kind = {d["kind"]: d for d in docs}
+    expect_eq(sorted(by_kind), ["Deployment", "Service"], "manifest kinds")
+    dep, svc = by_kind["Deployment"], by_kind["Service"]
+    pod = dep["spec"]["template"]["spec"]
+    expect_eq(dep["spec"]["replicas"], 1, "one replica: the counter is in memory")
+    app = pod["containers"][0]
+    expect_eq(app["image"], "python:3.12-slim", "image")
+    expect_eq(app["ports"], [{"name": "http", "containerPort": 8000}], "container port")
+    for probe in ("readinessProbe", "livenessProbe"):
+        expect_eq(app[probe]["httpGet"], {"path": "/healthz", "port": "http"}, probe)
+    for c in pod["containers"] + pod["initContainers"]:
+        expect(c["resources"]["requests"] and c["resources"]["limits"],
+               "%s has requests and limits" % c["name"])
+    expect_eq(pod["volumes"][0], {"name": "app", "configMap": {"name": "hits-app"}},
+              "the app comes from the ConfigMap the user data makes")
+    expect_eq(dep["spec"]["selector"]["matchLabels"], svc["spec"]["selector"], "selector")
+    expect_eq(svc["spec"]["type"], "LoadBalancer", "service type")
+    expect_eq(svc["spec"]["ports"], [{"name": "http", "port": 80, "targetPort": "http"}],
+              "service port")
+
+
+def test_stack_servers_k8s(env):
+    lifecycle(env, "k8s", check_k8s)
+
+
+def test_stack_servers_ssh_param_and_type(env):
+    """--param ssh_cidr adds the SSH rule in place; leaving it out again
+    revokes it; a new instance type replaces the instance."""
+    front = HealthFront()
+    name = "it-ssh"
+    try:
+        via = "health_via=" + front.via
+        doc = up(env, "fastapi-ec2", name, "--param", via, "--param", "ssh_cidr=203.0.113.0/24")
+        gid = resources(doc)["web_sg"]["physical_id"]
+        old = resources(doc)["server"]["physical_id"]
+        expect_eq(ingress(env, gid)[0], {("tcp", 80, 80, "0.0.0.0/0"),
+                                         ("tcp", 22, 22, "203.0.113.0/24")}, "with ssh")
+        doc = up(env, "fastapi-ec2", name, "--param", via, "--param", "instance_type=t3.small")
+        expect_eq(resources(doc)["web_sg"]["physical_id"], gid, "same group, updated in place")
+        expect_eq(ingress(env, gid)[0], {("tcp", 80, 80, "0.0.0.0/0")}, "ssh revoked")
+        new = resources(doc)["server"]["physical_id"]
+        expect(new != old, "a new instance type replaces the instance")
+        expect_eq(instance(env, old)["State"]["Name"], "terminated", "the old one terminated")
+        expect_eq(instance(env, new)["InstanceType"], "t3.small", "new type")
+        destroy(env, name)
+    finally:
+        front.stop()
+    expect_nothing_left(env, name)
+
+
+def test_stack_servers_wait_is_bounded(env):
+    """Nothing answers: up fails after the bound, saying what it waited
+    for; destroy still removes everything."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = "127.0.0.1:%d" % s.getsockname()[1]
+    name = "it-nowait"
+    r = up(env, "fastapi-ec2", name, "--param", "health_via=" + closed,
+           "--param", "health_timeout_s=2", check=False)
+    err = r.stderr.decode()
+    expect(r.returncode != 0, "up must fail when the app never answers")
+    expect("gave up waiting for 'http://ec2-" in err and "/healthz' to answer after 2 s" in err,
+           "message: " + err[-500:])
+    expect(any(x.startswith("instance:") for x in what_exists(env, name)), "the instance stays")
+    destroy(env, name)
+    expect_nothing_left(env, name)
