@@ -3,7 +3,12 @@ boto3; what moto does not keep, such as the service's capacity provider
 strategy, from the requests themselves, recorded on the way) -> a second up
 changes nothing -> an app edit registers a revision and rolls the service ->
 destroy -> nothing left. Plus the figures: calls and wall time behind the
-50 ms-per-call proxy."""
+50 ms-per-call proxy.
+
+moto runs no task, so nothing answers behind its load balancer: the
+template's readiness gate (http.wait on the ALB's /healthz) is pointed at a
+local uvicorn serving the same app (--param health_via, as for fastapi-ec2),
+and the container's command itself is run here as ECS would run it."""
 import base64
 import json
 import os
@@ -16,6 +21,7 @@ import urllib.request
 
 from harness import ROOT, FaultProxy, expect, expect_eq
 from stacks import copy_templates, destroy, expect_nothing_left, stack_env, up
+from test_stacks_servers import HealthFront
 from wire_support import WireRecorder, changing, check_wire, inputs_of
 
 ARCH = "fargate-ecs"
@@ -228,18 +234,23 @@ def test_stack_lifecycle_fargate_ecs(env):
     name = "it-fargate"
     templates = copy_templates(env)
     rec = WireRecorder(env.moto.url)
+    front = HealthFront()
+    via = ("--param", "health_via=" + front.via)
     try:
-        doc = up(env, ARCH, name, url=rec.url, templates=templates)
+        doc = up(env, ARCH, name, *via, url=rec.url, templates=templates)
         calls = check_wire(rec)
         check_deployed(env, name, dict(doc, name=name), calls)
+        host = doc["url"].split("/")[2]
+        expect((host, "/healthz") in front.hosts, "up waited for the ALB's /healthz: %r"
+               % front.hosts)
         rec.clear()
-        again = up(env, ARCH, name, url=rec.url, templates=templates)
+        again = up(env, ARCH, name, *via, url=rec.url, templates=templates)
         expect_eq(changing(check_wire(rec)), [], "changing calls of a second up")
         expect_eq(again["url"], doc["url"], "url after a second up")
         with open(os.path.join(templates, "common", "fastapi", "app.py"), "a") as f:
             f.write("\n# edited\n")
         rec.clear()
-        up(env, ARCH, name, url=rec.url, templates=templates)
+        up(env, ARCH, name, *via, url=rec.url, templates=templates)
         calls = check_wire(rec)
         expect_eq(changing(calls), ["RegisterTaskDefinition", "UpdateService"],
                   "an app edit: a new revision, the service rolled onto it")
@@ -250,15 +261,17 @@ def test_stack_lifecycle_fargate_ecs(env):
         expect_eq(len(deregistered), 2, "both revisions deregistered")
     finally:
         rec.stop()
+        front.stop()
     expect_nothing_left(env, name)
 
 
 def test_stack_fargate_ecs_figures(env):
     """Calls and wall time of up and destroy behind 50 ms per call."""
     proxy = FaultProxy(env.moto.url, rate=0.0, delay_ms=50)
+    front = HealthFront()
     try:
         t0 = time.time()
-        up(env, ARCH, "fig", url=proxy.url)
+        up(env, ARCH, "fig", "--param", "health_via=" + front.via, url=proxy.url)
         t1 = time.time()
         n_up = proxy.counts()["forwarded"]
         destroy(env, "fig", url=proxy.url)
@@ -266,6 +279,7 @@ def test_stack_fargate_ecs_figures(env):
         n_down = proxy.counts()["forwarded"] - n_up
     finally:
         proxy.stop()
+        front.stop()
     expect_nothing_left(env, "fig")
     print("figures: fargate-ecs up %d calls %.1f s, destroy %d calls %.1f s (50 ms per call)"
           % (n_up, t1 - t0, n_down, t2 - t1))
