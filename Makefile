@@ -2,6 +2,7 @@
 #   make            build ./deployctl (release)
 #   make deps       install missing build and test dependencies (Debian, apt)
 #   make test       unit and integration tests under ASan+UBSan
+#   make test-crash SIGKILL after every call of up fargate-ecs (minutes)
 #   make bench      benchmarks, printed as ratios against peers
 #   make install    PREFIX=/usr/local (DESTDIR honoured)
 
@@ -34,7 +35,7 @@ ASAN_LIB_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=build/asan/%.o)
 VG_OBJ := $(LIB_SRC:%.c=build/rel/%.o) $(TEST_SRC:%.c=build/rel/%.o)
 
-.PHONY: all deps test unit integration leakcheck bench install clean format
+.PHONY: all deps test test-crash unit integration leakcheck bench install clean format
 
 all: deployctl
 
@@ -104,6 +105,10 @@ unit: build/asan/unit-tests
 
 integration: build/asan/deployctl
 	$(PYTHON) tests/integration/run.py --binary build/asan/deployctl
+
+test-crash: build/asan/deployctl
+	DEPLOYCTL_TEST_CRASH=1 $(PYTHON) tests/integration/run.py --binary build/asan/deployctl \
+		test_crash_fargate
 
 test: build/asan/unit-tests build/asan/deployctl $(TOOLS:%=build/asan/tools/%)
 	@$(PYTHON) tests/run_all.py --shared $(CURDIR)/../shared

@@ -143,8 +143,15 @@ static int allow_policy(char **out, const char *role, const json_t *allow)
 					    "\"resource\", each a string or a list of strings",
 					    role, i);
 		}
-		json_array_append_new(st, json_pack("{s:s, s:O, s:O}", "Effect", "Allow", "Action",
-						    act, "Resource", res));
+		json_t *cond = json_object_get(a, "condition");
+		if (cond && !json_is_object(cond)) {
+			json_decref(st);
+			return dc_error_set("role '%s': allow[%zu] \"condition\" must be an object "
+					    "(IAM's Condition block)", role, i);
+		}
+		json_array_append_new(st, json_pack("{s:s, s:O, s:O, s:O*}", "Effect", "Allow",
+						    "Action", act, "Resource", res, "Condition",
+						    cond));
 	}
 	*out = iam_policy_json(st);
 	json_decref(st);

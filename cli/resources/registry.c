@@ -11,6 +11,15 @@ extern const struct dc_resource_type dc_type_dynamodb_table;
 extern const struct dc_resource_type dc_type_ec2_default_vpc;
 extern const struct dc_resource_type dc_type_ec2_instance;
 extern const struct dc_resource_type dc_type_ec2_security_group;
+extern const struct dc_resource_type dc_type_ecs_cluster;
+extern const struct dc_resource_type dc_type_ecs_service;
+extern const struct dc_resource_type dc_type_ecs_task_definition;
+extern const struct dc_resource_type dc_type_efs_access_point;
+extern const struct dc_resource_type dc_type_efs_file_system;
+extern const struct dc_resource_type dc_type_efs_mount_target;
+extern const struct dc_resource_type dc_type_elbv2_listener;
+extern const struct dc_resource_type dc_type_elbv2_load_balancer;
+extern const struct dc_resource_type dc_type_elbv2_target_group;
 extern const struct dc_resource_type dc_type_http_wait;
 extern const struct dc_resource_type dc_type_iam_role;
 extern const struct dc_resource_type dc_type_lambda_function;
@@ -31,6 +40,15 @@ static const struct dc_resource_type *const types[] = {
 	&dc_type_ec2_default_vpc,
 	&dc_type_ec2_instance,
 	&dc_type_ec2_security_group,
+	&dc_type_ecs_cluster,
+	&dc_type_ecs_service,
+	&dc_type_ecs_task_definition,
+	&dc_type_efs_access_point,
+	&dc_type_efs_file_system,
+	&dc_type_efs_mount_target,
+	&dc_type_elbv2_listener,
+	&dc_type_elbv2_load_balancer,
+	&dc_type_elbv2_target_group,
 	&dc_type_http_wait,
 	&dc_type_iam_role,
 	&dc_type_lambda_function,

@@ -70,12 +70,67 @@ def what_exists(env, name):
     found += ["instance:" + i for i, st in states.items() if st != "terminated"]
     found += ["security-group:" + g["GroupId"]
               for g in ec2.describe_security_groups(Filters=ours)["SecurityGroups"]]
+    found += servers_exist(env, name)
     tagged = env.boto("resourcegroupstaggingapi").get_resources(
         TagFilters=[{"Key": "deployctl:stack", "Values": [name]}])["ResourceTagMappingList"]
     # A terminated instance keeps its tags for a while and costs nothing.
     found += ["tagged:" + t["ResourceARN"] for t in tagged
-              if states.get(t["ResourceARN"].rsplit("/", 1)[-1]) != "terminated"]
+              if states.get(t["ResourceARN"].rsplit("/", 1)[-1]) != "terminated"
+              and not ecs_inactive(env, t["ResourceARN"])]
     return sorted(set(found))
+
+
+def ecs_inactive(env, arn):
+    """moto's tagging API still lists ECS clusters and services deleted
+    (INACTIVE): they cost nothing and AWS drops them."""
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[2] != "ecs":
+        return False
+    kind, _, rest = parts[5].partition("/")
+    ecs = env.boto("ecs")
+    if kind == "cluster":
+        got = ecs.describe_clusters(clusters=[arn])["clusters"]
+    elif kind == "service":
+        got = ecs.describe_services(cluster=rest.split("/")[0], services=[arn])["services"]
+    else:
+        return False
+    return not got or got[0]["status"] == "INACTIVE"
+
+
+def servers_exist(env, name):
+    """What fargate-ecs makes: ECS, EFS, ELBv2."""
+    prefix, found = name + "-", []
+    ecs = env.boto("ecs")
+    for c in ecs.describe_clusters(clusters=ecs.list_clusters()["clusterArns"])["clusters"]:
+        if c["status"] == "INACTIVE":
+            continue
+        if c["clusterName"].startswith(prefix):
+            found.append("cluster:" + c["clusterName"])
+        arns = ecs.list_services(cluster=c["clusterArn"])["serviceArns"]
+        for s in ecs.describe_services(cluster=c["clusterArn"], services=arns)["services"] \
+                if arns else []:
+            if s["status"] != "INACTIVE" and s["serviceName"].startswith(prefix):
+                found.append("service:" + s["serviceName"])
+    found += ["task-definition:" + a.split("/")[-1]
+              for a in ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"]
+              if a.split("/")[-1].startswith(prefix)]
+    efs = env.boto("efs")
+    for fs in efs.describe_file_systems()["FileSystems"]:
+        tags = {t["Key"]: t["Value"] for t in fs.get("Tags", [])}
+        if fs["CreationToken"].startswith(prefix) or tags.get("deployctl:stack") == name:
+            found.append("file-system:" + fs["CreationToken"])
+            found += ["mount-target:" + m["MountTargetId"] for m in
+                      efs.describe_mount_targets(FileSystemId=fs["FileSystemId"])["MountTargets"]]
+    found += ["access-point:" + a["AccessPointId"] for a in efs.describe_access_points()["AccessPoints"]
+              if {t["Key"]: t["Value"] for t in a.get("Tags", [])}.get("deployctl:stack") == name]
+    elb = env.boto("elbv2")
+    found += ["load-balancer:" + b["LoadBalancerName"]
+              for b in elb.describe_load_balancers()["LoadBalancers"]
+              if b["LoadBalancerName"].startswith(prefix)]
+    found += ["target-group:" + g["TargetGroupName"]
+              for g in elb.describe_target_groups()["TargetGroups"]
+              if g["TargetGroupName"].startswith(prefix)]
+    return found
 
 
 def expect_nothing_left(env, name):

@@ -10,11 +10,11 @@ from stacks import destroy, expect_nothing_left, stack_env, up
 ARCH = "lambda-python-dynamodb"
 
 
-def killed_up(env, proxy, name, n):
+def killed_up(env, proxy, name, n, arch=ARCH, extra=()):
     pid_file = os.path.join(env.home, "pid")
     proxy.arm(n, pid_file)
     e = dict(env.vars, **stack_env(env, proxy.url))
-    p = subprocess.Popen([env.binary, "-q", "up", ARCH, "--name", name, "--parallel", "1"],
+    p = subprocess.Popen([env.binary, "-q", "up", arch, "--name", name, "--parallel", "1", *extra],
                          env=e, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     with open(pid_file + ".tmp", "w") as f:
         f.write(str(p.pid))
