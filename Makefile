@@ -35,7 +35,7 @@ ASAN_LIB_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=build/asan/%.o)
 VG_OBJ := $(LIB_SRC:%.c=build/rel/%.o) $(TEST_SRC:%.c=build/rel/%.o)
 
-.PHONY: all deps test test-crash unit integration leakcheck bench install clean format
+.PHONY: all deps demo test test-crash unit integration leakcheck bench install clean format
 
 all: deployctl
 
@@ -119,6 +119,20 @@ leakcheck: build/rel/unit-tests
 
 bench: deployctl build/rel/tools/sigv4_driver build/rel/tools/maxrss build/rel/tools/curl_floor
 	$(PYTHON) tests/bench/run.py --binary ./deployctl
+
+# The whole job on this machine, no AWS account: up (local target), bench,
+# the table and an HTML report, destroy. DEMO_N requests per stack.
+DEMO_ARCHS ?= lambda-python-dynamodb lambda-python-s3 lambda-js-dynamodb
+DEMO_N ?= 500
+demo: deps deployctl
+	@state=$$(mktemp -d /tmp/deployctl-demo-XXXXXX); export DEPLOYCTL_STATE_DIR=$$state; \
+	trap './deployctl -q destroy --all; rm -rf "$$state"' EXIT; set -e; \
+	for arch in $(DEMO_ARCHS); do \
+		echo "== up $$arch --target local"; ./deployctl up $$arch --target local; \
+	done; \
+	echo "== bench -n $(DEMO_N)"; \
+	./deployctl bench -n $(DEMO_N) --report deployctl-report.html; \
+	echo "report: deployctl-report.html"
 
 install: deployctl
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -119,6 +119,8 @@ static char *dup_or_null(const char *s)
 	return s ? dc_xstrdup(s) : NULL;
 }
 
+#define LOCAL_COST_REGION "eu-west-2"
+
 static int target_from_doc(struct target *t, const char *name, const json_t *doc)
 {
 	const char *url = json_string_value(json_object_get(json_object_get(doc, "outputs"), "url"));
@@ -127,8 +129,16 @@ static int target_from_doc(struct target *t, const char *name, const json_t *doc
 	t->name = dc_xstrdup(name);
 	t->url = join_url(url, path_arg ? path_arg : "hits");
 	t->arch = dup_or_null(json_string_value(json_object_get(doc, "arch")));
-	t->region = dup_or_null(json_string_value(json_object_get(doc, "region")));
 	t->params = json_incref(json_object_get(doc, "params"));
+	const char *target = json_string_value(json_object_get(doc, "target"));
+	if (target && strcmp(target, "local") == 0) {
+		/* No CloudWatch to read locally; the cost columns say what the
+		 * same stack would cost on AWS, in the region of the original
+		 * comparison. */
+		t->region = dc_xstrdup(LOCAL_COST_REGION);
+		return 0;
+	}
+	t->region = dup_or_null(json_string_value(json_object_get(doc, "region")));
 	t->function = dup_or_null(resource_name(doc, "lambda.function"));
 	const char *lg = resource_name(doc, "logs.log_group");
 	if (t->function)
