@@ -5,6 +5,7 @@
 #define DC_PROTOCOL_H
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <libxml/tree.h>
 
 #include "aws/client.h"
@@ -15,6 +16,13 @@
  * response document (xmlFreeDoc it). */
 int dc_aws_query(struct dc_aws *aws, const char *service, const char *action,
 		 const char *form, xmlDocPtr *out);
+/* dc_aws_query with the form given as NULL-terminated key, value pairs
+ * (each encoded here), and its va_list twin for wrappers. */
+int dc_aws_query_pairs(struct dc_aws *aws, const char *service, const char *action,
+		       xmlDocPtr *out, ...) __attribute__((sentinel));
+int dc_aws_queryv(struct dc_aws *aws, const char *service, const char *action, xmlDocPtr *out,
+		  va_list pairs);
+
 /* The same signed with `creds` instead of the client's own (NULL: unsigned,
  * as STS AssumeRoleWithWebIdentity is). For the credential providers, which
  * cannot use the chain they are part of. */

@@ -54,3 +54,26 @@ int dc_aws_query_as(struct dc_aws *aws, const struct dc_credentials *creds, cons
 {
 	return query(aws, 1, creds, service, action, form, out);
 }
+
+int dc_aws_queryv(struct dc_aws *aws, const char *service, const char *action, xmlDocPtr *out,
+		  va_list pairs)
+{
+	struct dc_buf form = DC_BUF_INIT(DC_MAX_FILE);
+	int rc = 0;
+	for (const char *k; rc == 0 && (k = va_arg(pairs, const char *));)
+		rc = dc_form_add(&form, k, va_arg(pairs, const char *));
+	if (rc == 0)
+		rc = dc_aws_query(aws, service, action, dc_buf_cstr(&form), out);
+	dc_buf_dispose(&form);
+	return rc;
+}
+
+int dc_aws_query_pairs(struct dc_aws *aws, const char *service, const char *action,
+		       xmlDocPtr *out, ...)
+{
+	va_list ap;
+	va_start(ap, out);
+	int rc = dc_aws_queryv(aws, service, action, out, ap);
+	va_end(ap);
+	return rc;
+}

@@ -14,16 +14,10 @@ int dc_elbv2_send(struct dc_res_ctx *ctx, const char *action, const struct dc_bu
 
 int dc_elbv2_call(struct dc_res_ctx *ctx, xmlDocPtr *doc, const char *action, ...)
 {
-	struct dc_buf form = DC_BUF_INIT(DC_MAX_SMALL);
 	va_list ap;
-	int rc = 0;
 	va_start(ap, action);
-	for (const char *k; rc == 0 && (k = va_arg(ap, const char *));)
-		rc = dc_form_add(&form, k, va_arg(ap, const char *));
+	int rc = dc_aws_queryv(ctx->aws, "elbv2", action, doc, ap);
 	va_end(ap);
-	if (rc == 0)
-		rc = dc_elbv2_send(ctx, action, &form, doc);
-	dc_buf_dispose(&form);
 	return rc;
 }
 
