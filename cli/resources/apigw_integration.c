@@ -78,14 +78,8 @@ static int create_integ(struct dc_res_ctx *ctx, const struct integ *g, json_t **
 {
 	char *path = dc_rest_path("/v2/apis/%s/integrations", g->api);
 	json_t *body = integ_body(g);
-	json_t *answer = NULL;
-	int rc = dc_aws_rest_json(ctx->aws, "apigatewayv2", "POST", path, body, &answer);
-	const char *id = str_at(answer, "integrationId");
-	if (rc == 0 && !id)
-		rc = dc_error_set("CreateIntegration answered without an integrationId");
-	if (rc == 0)
-		*attrs = integ_attrs(id, g->api);
-	json_decref(answer);
+	int rc = dc_apigw_create_child(attrs, ctx->aws, path, body, "integrationId", g->api,
+				       "CreateIntegration");
 	json_decref(body);
 	free(path);
 	return rc;

@@ -70,14 +70,8 @@ static int create_route(struct dc_res_ctx *ctx, const struct route *r, json_t **
 {
 	char *path = dc_rest_path("/v2/apis/%s/routes", r->api);
 	json_t *body = json_pack("{s:s, s:s}", "routeKey", r->key, "target", r->target);
-	json_t *answer = NULL;
-	int rc = dc_aws_rest_json(ctx->aws, "apigatewayv2", "POST", path, body, &answer);
-	const char *id = str_at(answer, "routeId");
-	if (rc == 0 && !id)
-		rc = dc_error_set("CreateRoute answered without a routeId");
-	if (rc == 0)
-		*attrs = route_attrs(id, r->api);
-	json_decref(answer);
+	int rc = dc_apigw_create_child(attrs, ctx->aws, path, body, "routeId", r->api,
+				       "CreateRoute");
 	json_decref(body);
 	free(path);
 	return rc;

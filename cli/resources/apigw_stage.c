@@ -60,7 +60,7 @@ static int stage_create(struct dc_res_ctx *ctx, const json_t *props, json_t **at
 	json_t *body = json_pack("{s:s, s:b, s:o}", "stageName", s.name, "autoDeploy",
 				 s.auto_deploy, "tags", dc_resource_tags(ctx));
 	int rc = dc_aws_rest_json(ctx->aws, "apigatewayv2", "POST", path, body, NULL);
-	if (rc < 0 && dc_rest_error_is("ConflictException"))
+	if (rc < 0 && dc_resource_error_is("ConflictException"))
 		rc = adopt(ctx, &s);
 	if (rc == 0) {
 		*attrs = stage_attrs(&s);

@@ -400,7 +400,7 @@ static int create_new(struct dc_res_ctx *ctx, const char *name, const struct fn 
 		rc = ctx->record(ctx, *attrs);
 		if (rc == 0)
 			rc = wait_ready(ctx, name, "to become Active");
-	} else if (dc_rest_error_is("ResourceConflictException")) {
+	} else if (dc_resource_error_is("ResourceConflictException")) {
 		rc = adopt(ctx, name, f, pkg, attrs);
 	}
 	json_decref(c.answer);

@@ -70,7 +70,7 @@ static int perm_create(struct dc_res_ctx *ctx, const json_t *props, json_t **att
 	struct call c = { "POST", path, body };
 	int rc = send_retrying(ctx, &c);
 	/* The statement exists: a crashed run added it. */
-	if (rc < 0 && dc_rest_error_is("ResourceConflictException") &&
+	if (rc < 0 && dc_resource_error_is("ResourceConflictException") &&
 	    strstr(dc_error_last()->message, "already exists"))
 		rc = 0;
 	if (rc == 0) {

@@ -108,7 +108,17 @@ char *dc_apigw_arn(const struct dc_res_ctx *ctx, const char *resource_path)
 			    resource_path);
 }
 
-int dc_rest_error_is(const char *code)
+
+int dc_apigw_create_child(json_t **attrs, struct dc_aws *aws, const char *path, json_t *body,
+			  const char *id_field, const char *api, const char *op)
 {
-	return strcmp(dc_error_last()->code, code) == 0;
+	json_t *answer = NULL;
+	int rc = dc_aws_rest_json(aws, "apigatewayv2", "POST", path, body, &answer);
+	const char *id = json_string_value(json_object_get(answer, id_field));
+	if (rc == 0 && !id)
+		rc = dc_error_set("%s answered without an %s", op, id_field);
+	if (rc == 0)
+		*attrs = json_pack("{s:s, s:s}", "id", id, "api", api);
+	json_decref(answer);
+	return rc;
 }

@@ -20,6 +20,12 @@ int dc_rest_props(const char *type, const json_t *props, const char *fmt, ...);
  * following nextToken; *out is a new JSON array. */
 int dc_apigw_list(struct dc_aws *aws, const char *path, json_t **out);
 
+/* POST body to an API Gateway v2 collection at path; *attrs are the new
+ * item's {"id": <the answer's id_field>, "api": api}. `op` names the call in
+ * the error when the answer has no id. */
+int dc_apigw_create_child(json_t **attrs, struct dc_aws *aws, const char *path, json_t *body,
+			  const char *id_field, const char *api, const char *op);
+
 /* The first item of *list whose string member key equals value, or NULL
  * (borrowed). */
 json_t *dc_rest_find_item(json_t *list, const char *key, const char *value);
@@ -28,7 +34,5 @@ json_t *dc_rest_find_item(json_t *list, const char *key, const char *value);
  * tagging. The caller frees it. */
 char *dc_apigw_arn(const struct dc_res_ctx *ctx, const char *resource_path);
 
-/* Whether an error just recorded has this AWS error code. */
-int dc_rest_error_is(const char *code);
 
 #endif
