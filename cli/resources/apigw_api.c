@@ -91,12 +91,7 @@ static int api_create(struct dc_res_ctx *ctx, const json_t *props, json_t **attr
 	} else if (rc == 0) {
 		rc = create_api(ctx, &a, name, attrs);
 	}
-	if (rc == 0)
-		rc = ctx->record(ctx, *attrs);
-	if (rc < 0) {
-		json_decref(*attrs);
-		*attrs = NULL;
-	}
+	rc = dc_resource_record_or_drop(ctx, rc, attrs);
 	json_decref(found);
 	free(name);
 	return rc;

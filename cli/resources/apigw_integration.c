@@ -98,12 +98,7 @@ static int integ_create(struct dc_res_ctx *ctx, const json_t *props, json_t **at
 		*attrs = integ_attrs(id, g.api);
 	else if (rc == 0)
 		rc = create_integ(ctx, &g, attrs);
-	if (rc == 0)
-		rc = ctx->record(ctx, *attrs);
-	if (rc < 0) {
-		json_decref(*attrs);
-		*attrs = NULL;
-	}
+	rc = dc_resource_record_or_drop(ctx, rc, attrs);
 	json_decref(items);
 	return rc;
 }

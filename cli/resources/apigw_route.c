@@ -90,12 +90,7 @@ static int route_create(struct dc_res_ctx *ctx, const json_t *props, json_t **at
 		*attrs = route_attrs(id, r.api);
 	else if (rc == 0)
 		rc = create_route(ctx, &r, attrs);
-	if (rc == 0)
-		rc = ctx->record(ctx, *attrs);
-	if (rc < 0) {
-		json_decref(*attrs);
-		*attrs = NULL;
-	}
+	rc = dc_resource_record_or_drop(ctx, rc, attrs);
 	json_decref(items);
 	return rc;
 }

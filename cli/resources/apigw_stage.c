@@ -62,14 +62,9 @@ static int stage_create(struct dc_res_ctx *ctx, const json_t *props, json_t **at
 	int rc = dc_aws_rest_json(ctx->aws, "apigatewayv2", "POST", path, body, NULL);
 	if (rc < 0 && dc_resource_error_is("ConflictException"))
 		rc = adopt(ctx, &s);
-	if (rc == 0) {
+	if (rc == 0)
 		*attrs = stage_attrs(&s);
-		rc = ctx->record(ctx, *attrs);
-	}
-	if (rc < 0) {
-		json_decref(*attrs);
-		*attrs = NULL;
-	}
+	rc = dc_resource_record_or_drop(ctx, rc, attrs);
 	json_decref(body);
 	free(path);
 	return rc;

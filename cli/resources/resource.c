@@ -177,3 +177,14 @@ int dc_resource_tagged(const struct dc_res_ctx *ctx, const json_t *tags)
 	}
 	return 0;
 }
+
+int dc_resource_record_or_drop(struct dc_res_ctx *ctx, int rc, json_t **attrs)
+{
+	if (rc == 0)
+		rc = ctx->record(ctx, *attrs);
+	if (rc < 0) {
+		json_decref(*attrs);
+		*attrs = NULL;
+	}
+	return rc;
+}

@@ -120,6 +120,10 @@ int dc_resource_retry_while(struct dc_res_ctx *ctx, const char *code, const char
 			    const char *why, int limit_s,
 			    int (*call)(struct dc_res_ctx *ctx, void *arg), void *arg);
 
+/* The tail of a create: when rc is 0, record *attrs in state; when that or
+ * the create failed, drop *attrs (set to NULL). Returns the outcome. */
+int dc_resource_record_or_drop(struct dc_res_ctx *ctx, int rc, json_t **attrs);
+
 /* 1 when tags say the resource belongs to ctx->stack (deployctl:stack),
  * or when ctx->name_is_ours, else 0. tags is either an object {key: value} or a list [{"Key": ...,
  * "Value": ...}], the two shapes AWS answers with. */
