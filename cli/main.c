@@ -1,6 +1,7 @@
 /* deployctl's entry point: global options, the command table, and the setup
  * and checks every command shares (git's run_builtin). */
 #include <errno.h>
+#include <sys/stat.h>
 
 #include "aws/client.h"
 #include "commands/commands.h"
@@ -205,6 +206,9 @@ static int find_command_index(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* State, its git objects, logs and reports describe the user's account:
+	 * whatever deployctl creates is for the user alone (0600/0700). */
+	umask(077);
 	int at = find_command_index(argc, argv);
 	if (at < 0) {
 		struct dc_strlist args = { 0 };

@@ -55,6 +55,12 @@ class Moto:
         os.unlink(self.log.name)
 
 
+# The credentials every test runs deployctl with: distinctive, so that
+# expect_no_secret can find them anywhere deployctl writes.
+SECRET_KEY = "testing-secret-key-never-printed"
+SESSION_TOKEN = "IQoJtesting-session-token-never-printed"
+
+
 class Env:
     """What one test runs deployctl with: a home of its own, so no user file
     leaks in, and moto as every endpoint."""
@@ -67,12 +73,14 @@ class Env:
             "PATH": os.environ["PATH"],
             "HOME": self.home,
             "AWS_ACCESS_KEY_ID": "AKIDTESTINGTESTING00",
-            "AWS_SECRET_ACCESS_KEY": "testing-secret-key-never-printed",
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_SESSION_TOKEN": SESSION_TOKEN,
             "AWS_REGION": "us-east-1",
             "AWS_ENDPOINT_URL": moto.url,
             "AWS_EC2_METADATA_DISABLED": "true",
             "ASAN_OPTIONS": "detect_leaks=1",
         }
+        self.outputs = []  # every stdout and stderr of deployctl in this test
 
     def run(self, *args, env=None, input=None, timeout=60):
         e = dict(self.vars)
@@ -81,14 +89,44 @@ class Env:
                 e.pop(k, None)
             else:
                 e[k] = v
-        return subprocess.run([self.binary, *args], env=e, input=input,
-                              capture_output=True, timeout=timeout)
+        r = subprocess.run([self.binary, *args], env=e, input=input,
+                           capture_output=True, timeout=timeout)
+        self.outputs += [r.stdout, r.stderr]
+        return r
 
     def boto(self, service):
         import boto3
         return boto3.client(service, endpoint_url=self.moto.url, region_name="us-east-1",
                             aws_access_key_id="AKIDTESTINGTESTING00",
-                            aws_secret_access_key="testing-secret-key-never-printed")
+                            aws_secret_access_key=SECRET_KEY)
+
+    def expect_no_secret(self):
+        """Neither the secret key nor the session token in anything deployctl
+        wrote: its output, and every file under the test's home but the
+        credentials files the test itself wrote (.aws/), git objects of the
+        state repository included (they are compressed on disk)."""
+        found = []
+        for i, out in enumerate(self.outputs):
+            found += ["output %d" % i for s in (SECRET_KEY, SESSION_TOKEN) if s.encode() in out]
+        for root, dirs, files in os.walk(self.home):
+            dirs[:] = [d for d in dirs if d != ".aws"]
+            if ".git" in dirs:
+                found += self._git_objects_with_secret(root)
+            for f in files:
+                path = os.path.join(root, f)
+                if os.path.islink(path) or not os.path.isfile(path):
+                    continue
+                with open(path, "rb") as fh:
+                    data = fh.read()
+                found += [path for s in (SECRET_KEY, SESSION_TOKEN) if s.encode() in data]
+        expect(not found, "a secret was written: %r" % sorted(set(found)))
+
+    @staticmethod
+    def _git_objects_with_secret(repo):
+        r = subprocess.run(["git", "-C", repo, "cat-file", "--batch-all-objects", "--batch"],
+                           capture_output=True)
+        return [repo + "/.git objects" for s in (SECRET_KEY, SESSION_TOKEN)
+                if s.encode() in r.stdout]
 
     def cleanup(self):
         shutil.rmtree(self.home, ignore_errors=True)
@@ -130,6 +168,7 @@ def run_tests(modules, binary, selected):
                 env = Env(moto, binary)
                 try:
                     getattr(mod, name)(env)
+                    env.expect_no_secret()
                     passed += 1
                     print("ok   %s" % name, flush=True)
                 except Exception:
@@ -147,7 +186,7 @@ class FaultProxy:
     """tests/tools/faultproxy.py in front of moto, for one test."""
 
     def __init__(self, upstream, rate, seed=1, faults="throttle,503,reset", delay_ms=0,
-                 log=None, kill_after=0, kill_pid_file=None):
+                 log=None, kill_after=0, kill_pid_file=None, stall_s=3.0):
         port_file = tempfile.mktemp(prefix="faultproxy-")
         extra = []
         if log:
@@ -157,7 +196,8 @@ class FaultProxy:
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, "tests/tools/faultproxy.py"),
              "--upstream", upstream, "--rate", str(rate), "--seed", str(seed),
-             "--faults", faults, "--delay-ms", str(delay_ms), "--port-file", port_file,
+             "--faults", faults, "--delay-ms", str(delay_ms), "--stall-s", str(stall_s),
+             "--port-file", port_file,
              *extra])
         deadline = time.time() + 20
         while not os.path.exists(port_file):

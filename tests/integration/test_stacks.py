@@ -4,6 +4,7 @@ import json
 import os
 import tempfile
 
+from audit import expect_clean_audit
 from harness import FaultProxy, expect, expect_eq, expect_ok
 from stacks import (ARCHS, changing_calls, copy_templates, destroy, expect_nothing_left,
                     read_log, stack_env, up, what_exists)
@@ -52,6 +53,7 @@ def lifecycle(env, arch):
     try:
         doc = up(env, arch, name, url=proxy.url, templates=templates)
         check_deployed(env, name, arch, doc)
+        expect_clean_audit(env, name)
         clear(log)
         again = up(env, arch, name, url=proxy.url, templates=templates)
         expect_eq(changing_calls(read_log(log)), [], "changing calls of a second up")

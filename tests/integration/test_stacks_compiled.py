@@ -7,6 +7,7 @@ import shutil
 import sys
 import uuid
 
+from audit import expect_clean_audit
 from harness import ROOT, FaultProxy, expect, expect_eq, expect_ok
 from stacks import (changing_calls, copy_templates, destroy, expect_nothing_left, read_log,
                     stack_env)
@@ -83,6 +84,7 @@ def lifecycle(env, arch):
     try:
         doc, _ = up(env, arch, name, url=proxy.url, templates=templates)
         check_deployed(env, name, arch, doc)
+        expect_clean_audit(env, name)
         zip_path = package_of(env, name, kind)
         size = os.path.getsize(zip_path)
         print("  %s package: %.1f MB zipped" % (arch, size / 1e6))

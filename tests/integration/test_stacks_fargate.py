@@ -19,6 +19,7 @@ import tempfile
 import time
 import urllib.request
 
+from audit import expect_clean_audit
 from harness import ROOT, FaultProxy, expect, expect_eq
 from stacks import copy_templates, destroy, expect_nothing_left, stack_env, up
 from test_stacks_servers import HealthFront
@@ -240,6 +241,7 @@ def test_stack_lifecycle_fargate_ecs(env):
         doc = up(env, ARCH, name, *via, url=rec.url, templates=templates)
         calls = check_wire(rec)
         check_deployed(env, name, dict(doc, name=name), calls)
+        expect_clean_audit(env, name)
         host = doc["url"].split("/")[2]
         expect((host, "/healthz") in front.hosts, "up waited for the ALB's /healthz: %r"
                % front.hosts)

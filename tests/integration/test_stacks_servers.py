@@ -23,6 +23,7 @@ import urllib.request
 
 import yaml
 
+from audit import expect_clean_audit
 from harness import ROOT, FaultProxy, expect, expect_eq
 from stacks import changing_calls, destroy, expect_nothing_left, read_log, up, what_exists
 
@@ -193,6 +194,7 @@ def lifecycle(env, arch, check, extra=()):
         expect(("%s" % dns, "/healthz") in front.hosts,
                "the wait asked for the instance's /healthz: %r" % front.hosts)
         check(env, name, doc)
+        expect_clean_audit(env, name)
         clear(log)
         again = up(env, arch, name, *params, url=proxy.url)
         expect_eq(changing_calls(read_log(log)), [], "changing calls of a second up")

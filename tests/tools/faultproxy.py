@@ -1,10 +1,13 @@
 """A loopback HTTP proxy in front of an AWS endpoint (moto) that injects the
 faults real AWS calls meet: throttling, 500/503, connection resets (before
 the request is forwarded, and after, when the answer is lost), truncated
-bodies, and a fixed added latency (a real AWS round trip).
+bodies, stalls (nothing for --stall-s seconds, then the connection drops,
+the request never forwarded), and a fixed added latency (a real AWS round
+trip).
 
     python3 faultproxy.py --upstream http://127.0.0.1:5000 --rate 0.2 --seed 7 \
-        [--faults throttle,503,reset,lost,truncate] [--delay-ms 50] [--port-file F]
+        [--faults throttle,500,503,reset,lost,truncate,stall] [--stall-s 3] \
+        [--delay-ms 50] [--port-file F]
 
 GET /__faultproxy__/arm?kill_after=N&pid_file=F re-arms the kill for the next
 run. GET /__faultproxy__ returns the counts as JSON: requests, and faults by kind.
@@ -151,6 +154,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._send(500, b'{"__type":"InternalFailure"}', "application/json")
         if fault == "reset":
             return self._reset()
+        if fault == "stall":
+            time.sleep(STATE.args.stall_s)
+            return self._reset()
         STATE.log(self, body)
         res, data = self._forward(body)
         if STATE.forwarded():
@@ -172,6 +178,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--faults", default="throttle,503,reset")
     ap.add_argument("--delay-ms", type=int, default=0)
+    ap.add_argument("--stall-s", type=float, default=3.0)
     ap.add_argument("--port-file")
     ap.add_argument("--log")
     ap.add_argument("--kill-after", type=int, default=0)
