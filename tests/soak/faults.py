@@ -9,7 +9,7 @@ stack in moto (read with boto3, not from deployctl's state) must be nothing.
 Faults, per call, drawn from a seeded generator: throttling, 500, 503,
 connection reset before the call, the answer lost after it, a truncated
 body, and a stall longer than deployctl's read timeout (given with
---read-timeout). Each worker has its own moto. Prints one line per run and
+--cli-read-timeout). Each worker has its own moto. Prints one line per run and
 a summary: runs, faults by kind, kills, leftovers (must be 0)."""
 import argparse
 import concurrent.futures
@@ -58,7 +58,7 @@ class Worker:
 
     def run(self, url, *args, pid_file=None):
         e = dict(self.env.vars, **stack_env(self.env, url))
-        p = subprocess.Popen([self.env.binary, "-q", "--read-timeout", str(READ_TIMEOUT_S),
+        p = subprocess.Popen([self.env.binary, "-q", "--cli-read-timeout", str(READ_TIMEOUT_S),
                               *args], env=e, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if pid_file:
             with open(pid_file + ".tmp", "w") as f:
