@@ -1,15 +1,17 @@
-"""The local target: `up --target local` of each interpreted Lambda
-architecture runs on this machine with no AWS account (a supervisor, moto as
-the emulator, the functions as real Python and Node processes under a Lambda
-Runtime API, a local gateway), answers over HTTP, survives a killed function
-process, and `destroy` leaves no process, port or file behind, even when the
-supervisor itself was killed. Checked from outside: HTTP, /proc, sockets.
+"""The local target: `up --target local` of each Lambda architecture runs on
+this machine with no AWS account (a supervisor, moto as the emulator, the
+functions as real Python and Node processes, or C++ and Rust handlers
+compiled here, under a Lambda Runtime API, a local gateway), answers over
+HTTP, survives a killed function process, and `destroy` leaves no process,
+port or file behind, even when the supervisor itself was killed. Checked
+from outside: HTTP, /proc, sockets.
 
 These tests need no moto from the harness (the supervisor starts its own)."""
 import json
 import os
 import signal
 import socket
+import sys
 import tempfile
 import time
 import urllib.error
@@ -17,6 +19,9 @@ import urllib.request
 
 from harness import ROOT, expect, expect_eq, expect_ok
 from stacks import ARCHS
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
+import toolchain  # noqa: E402
 
 PAGE = os.path.join(ROOT, "templates", "common", "index.html")
 # The AWS SDK for JavaScript v3 the local Node.js runtime fetches once.
@@ -30,17 +35,21 @@ def local_env(env, path=None):
          "AWS_REGION": None,
          # The supervisor runs on in the background: sanitizer reports of
          # every deployctl process go to files, checked by expect_clean.
-         "ASAN_OPTIONS": "detect_leaks=1:log_path=" + os.path.join(env.home, "sanitizer")}
+         "ASAN_OPTIONS": "detect_leaks=1:log_path=" + os.path.join(env.home, "sanitizer"),
+         "DEPLOYCTL_PROGRESS": "1"}
+    # The compiled handlers: one build cache for the run, crates offline.
+    e.update(toolchain.build_env())
     if path is not None:
         e["PATH"] = path
     return e
 
 
-def local_up(env, arch, name, path=None, check=True):
+def local_up(env, arch, name, path=None, check=True, timeout=300):
     started = time.monotonic()
     r = env.run("-o", "json", "up", arch, "--name", name, "--target", "local",
-                env=local_env(env, path), timeout=300)
+                env=local_env(env, path), timeout=timeout)
     took = time.monotonic() - started
+    env.last_stderr = r.stderr.decode()
     if not check:
         return r
     expect_ok(r, "up --target local %s" % arch)
@@ -167,9 +176,9 @@ def function_pid(local):
     return fns[0]["pid"]
 
 
-def lifecycle(env, arch):
+def lifecycle(env, arch, timeout=300):
     name = "loc-" + arch.replace("lambda-", "")[:16]
-    doc, took = local_up(env, arch, name)
+    doc, took = local_up(env, arch, name, timeout=timeout)
     url = doc["url"]
     expect(url.startswith("http://127.0.0.1:"), "url %r" % url)
     expect_eq(get(url + "hits"), (200, "1"), "first /hits")
@@ -200,6 +209,7 @@ def lifecycle(env, arch):
     local_destroy(env, name)
     expect_gone(env, name, pids, ports)
     print("     %s: up --target local %.1f s; supervisor peak RSS %d kB" % (arch, took, peak))
+    return name, took
 
 
 def test_local_lambda_python_s3(env):
@@ -212,6 +222,35 @@ def test_local_lambda_python_dynamodb(env):
 
 def test_local_lambda_js_dynamodb(env):
     lifecycle(env, "lambda-js-dynamodb")
+
+
+def compiled_lifecycle(env, arch, kind):
+    """The handler is built as for AWS (lambda_build, the same cache), and
+    runs as this machine's process: a second stack of unchanged sources is
+    not built again."""
+    name, took = lifecycle(env, arch, timeout=900)
+    built = "fn: building the %s handler for " % kind
+    first = env.last_stderr
+    doc, again = local_up(env, arch, name)
+    expect(built not in env.last_stderr, "unchanged sources built again:\n" + env.last_stderr)
+    expect_eq(get(doc["url"] + "hits"), (200, "1"), "/hits of the second stack")
+    local = status(env, name)["local"]
+    # What runs is the package's copy in the stack's folder, gone with it.
+    code = os.path.realpath(os.path.join(env.home, "state", "local", name, "code"))
+    exe = os.path.realpath("/proc/%d/exe" % function_pid(local))
+    expect(exe.startswith(code + "/"), "the function runs %s, not from %s" % (exe, code))
+    local_destroy(env, name)
+    expect_gone(env, name, pids_of(local), ports_of(local))
+    print("     %s: %s; up again (built) %.1f s" % (
+        arch, "cold build" if built in first else "build cached", again))
+
+
+def test_local_lambda_cpp_dynamodb(env):
+    compiled_lifecycle(env, "lambda-cpp-dynamodb", "cpp")
+
+
+def test_local_lambda_rust_dynamodb(env):
+    compiled_lifecycle(env, "lambda-rust-dynamodb", "rust")
 
 
 def test_local_supervisor_killed_then_destroy(env):
