@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +29,7 @@ PAGE = os.path.join(ROOT, "templates", "common", "index.html")
 CACHE = os.path.join(ROOT, "build", "cache")
 
 
-def local_env(env, path=None):
+def local_env(env, path=None, extra=None):
     e = {"DEPLOYCTL_STATE_DIR": os.path.join(env.home, "state"), "DEPLOYCTL_CACHE_DIR": CACHE,
          # The user's AWS settings must not matter to a local stack.
          "AWS_ENDPOINT_URL": None, "AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None,
@@ -39,15 +40,16 @@ def local_env(env, path=None):
          "DEPLOYCTL_PROGRESS": "1"}
     # The compiled handlers: one build cache for the run, crates offline.
     e.update(toolchain.build_env())
+    e.update(extra or {})
     if path is not None:
         e["PATH"] = path
     return e
 
 
-def local_up(env, arch, name, path=None, check=True, timeout=300):
+def local_up(env, arch, name, path=None, check=True, timeout=300, extra=None):
     started = time.monotonic()
     r = env.run("-o", "json", "up", arch, "--name", name, "--target", "local",
-                env=local_env(env, path), timeout=timeout)
+                env=local_env(env, path, extra), timeout=timeout)
     took = time.monotonic() - started
     env.last_stderr = r.stderr.decode()
     if not check:
@@ -357,6 +359,61 @@ def test_local_without_boto3(env):
     local = status(env, name)["local"]
     local_destroy(env, name)
     expect_gone(env, name, pids_of(local), ports_of(local))
+
+
+def compiled_failure(env, arch, name, text, path=None, cargo_registry=None):
+    """up of a compiled architecture with an empty build cache (a build made
+    earlier would need no toolchain) fails in one line saying what to
+    install, and destroy still leaves nothing."""
+    cache = tempfile.mkdtemp(prefix="cache-", dir=env.home)
+    if cargo_registry:
+        os.makedirs(os.path.join(cache, ".cargo"))
+        with open(os.path.join(cache, ".cargo", "config.toml"), "w") as f:
+            f.write(toolchain.CARGO_CONFIG % cargo_registry)
+    r = local_up(env, arch, name, path=path, check=False, extra={"XDG_CACHE_HOME": cache})
+    expect_one_line_failure(r, text)
+    local = status(env, name)["local"]
+    local_destroy(env, name)
+    expect_gone(env, name, pids_of(local), ports_of(local))
+
+
+def gxx_without_curl_headers(env):
+    """A PATH whose g++ searches the usual include folders, but none holds
+    curl/: the machine of a user without libcurl4-openssl-dev."""
+    out = subprocess.run(["g++", "-xc++", "-E", "-v", "/dev/null"], capture_output=True,
+                         text=True).stderr
+    dirs = out.split("#include <...> search starts here:\n")[1].split("End of search list.")[0]
+    farm = tempfile.mkdtemp(prefix="include-", dir=env.home)
+    flags = []
+    for d in dirs.split():
+        if os.path.isdir(os.path.join(d, "curl")):
+            link = os.path.join(farm, str(len(flags)))
+            os.makedirs(link)
+            for entry in os.listdir(d):
+                if entry != "curl":
+                    os.symlink(os.path.join(d, entry), os.path.join(link, entry))
+            d = link
+        flags.append("-isystem %s" % d)
+    return path_without(env, wrap={
+        "g++": "#!/bin/sh\nexec REAL -nostdinc %s \"$@\"\n" % " ".join(flags)})
+
+
+def test_local_compiled_without_toolchain(env):
+    compiled_failure(env, "lambda-cpp-dynamodb", "loc-nogxx",
+                     "lambda-cpp-dynamodb needs g++: install it with 'apt-get install g++",
+                     path=path_without(env, "g++"))
+    compiled_failure(env, "lambda-cpp-dynamodb", "loc-nocurl",
+                     "lambda-cpp-dynamodb needs the libcurl development files: install them "
+                     "with 'apt-get install libcurl4-openssl-dev'",
+                     path=gxx_without_curl_headers(env))
+    compiled_failure(env, "lambda-rust-dynamodb", "loc-nocargo",
+                     "lambda-rust-dynamodb needs cargo: install it with 'apt-get install cargo'",
+                     path=path_without(env, "cargo"))
+    empty = tempfile.mkdtemp(prefix="registry-", dir=env.home)
+    compiled_failure(env, "lambda-rust-dynamodb", "loc-nocrates",
+                     "lambda-rust-dynamodb needs the crate '", cargo_registry=empty)
+    r = env.last_stderr
+    expect("'apt-get install librust-" in r, r)
 
 
 ECHO_HANDLER = r'''
