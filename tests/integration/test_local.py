@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 
 from harness import ROOT, expect, expect_eq, expect_ok
-from stacks import ARCHS
+from stacks import ARCHS, copy_templates
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
 import toolchain  # noqa: E402
@@ -243,8 +243,8 @@ def compiled_lifecycle(env, arch, kind):
     expect(exe.startswith(code + "/"), "the function runs %s, not from %s" % (exe, code))
     local_destroy(env, name)
     expect_gone(env, name, pids_of(local), ports_of(local))
-    print("     %s: %s; up again (built) %.1f s" % (
-        arch, "cold build" if built in first else "build cached", again))
+    print("     %s: first up %s; a second stack's up %.1f s (build cached)" % (
+        arch, "built the handler" if built in first else "found the build cached", again))
 
 
 def test_local_lambda_cpp_dynamodb(env):
@@ -253,6 +253,34 @@ def test_local_lambda_cpp_dynamodb(env):
 
 def test_local_lambda_rust_dynamodb(env):
     compiled_lifecycle(env, "lambda-rust-dynamodb", "rust")
+
+
+def test_local_compiled_handler_edit(env):
+    """An edited handler is built again, and its new process answers; the
+    stack's data carries on and the old code's copy is dropped."""
+    name = "loc-edit"
+    templates = copy_templates(env)
+    env.vars["DEPLOYCTL_TEMPLATES"] = templates
+    doc, _ = local_up(env, "lambda-cpp-dynamodb", name, timeout=900)
+    url = doc["url"]
+    expect_eq(get(url + "healthz"), (200, "ok"), "/healthz")
+    expect_eq(get(url + "hits"), (200, "1"), "/hits")
+    main = os.path.join(templates, "lambda-cpp-dynamodb", "app", "main.cpp")
+    with open(main) as f:
+        text = f.read()
+    expect('response(200, "ok")' in text, "main.cpp no longer answers /healthz with ok")
+    with open(main, "w") as f:
+        f.write(text.replace('response(200, "ok")', 'response(200, "edited")'))
+    local_up(env, "lambda-cpp-dynamodb", name, timeout=900)
+    expect("fn: building the cpp handler for " in env.last_stderr,
+           "the edited handler was not built:\n" + env.last_stderr)
+    expect_eq(get(url + "healthz"), (200, "edited"), "/healthz of the edited handler")
+    expect_eq(get(url + "hits"), (200, "2"), "/hits after the edit")
+    code = os.path.join(env.home, "state", "local", name, "code")
+    expect_eq(len(os.listdir(code)), 1, "code copies %r" % os.listdir(code))
+    local = status(env, name)["local"]
+    local_destroy(env, name)
+    expect_gone(env, name, pids_of(local), ports_of(local))
 
 
 def test_local_supervisor_killed_then_destroy(env):
