@@ -17,6 +17,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 
 from harness import ROOT, expect, expect_eq, expect_ok
 from stacks import ARCHS, copy_templates
@@ -269,12 +270,14 @@ def test_local_compiled_handler_edit(env):
     with open(main) as f:
         text = f.read()
     expect('response(200, "ok")' in text, "main.cpp no longer answers /healthz with ok")
+    # New each run: a build of the edit is not in the shared cache already.
+    edited = "edited-" + uuid.uuid4().hex[:12]
     with open(main, "w") as f:
-        f.write(text.replace('response(200, "ok")', 'response(200, "edited")'))
+        f.write(text.replace('response(200, "ok")', 'response(200, "%s")' % edited))
     local_up(env, "lambda-cpp-dynamodb", name, timeout=900)
     expect("fn: building the cpp handler for " in env.last_stderr,
            "the edited handler was not built:\n" + env.last_stderr)
-    expect_eq(get(url + "healthz"), (200, "edited"), "/healthz of the edited handler")
+    expect_eq(get(url + "healthz"), (200, edited), "/healthz of the edited handler")
     expect_eq(get(url + "hits"), (200, "2"), "/hits after the edit")
     code = os.path.join(env.home, "state", "local", name, "code")
     expect_eq(len(os.listdir(code)), 1, "code copies %r" % os.listdir(code))
