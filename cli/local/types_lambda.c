@@ -1,16 +1,21 @@
 /* lambda.function and lambda.permission on the local target. A function is
  * a copy of its code under the stack's local folder and a process the
  * supervisor runs under its Lambda Runtime API; the props are the AWS
- * type's, so the same template serves both targets. A permission changes
- * nothing here: the local gateway may call every function of its stack. */
+ * type's, so the same template serves both targets. With a "build" prop
+ * the copy is of the package lambda_build makes of the sources, for this
+ * machine's architecture (the process runs here, whatever the template
+ * asks of AWS). A permission changes nothing here: the local gateway may
+ * call every function of its stack. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "local/proc.h"
 #include "local/types.h"
+#include "resources/lambda_build.h"
 #include "resources/lambda_code.h"
 #include "resources/rest.h"
 #include "util/error.h"
@@ -27,6 +32,7 @@ struct lfn {
 	const char *runtime;
 	const char *log_group;
 	const char *sha; /* of the sources, added by prepare */
+	const char *build; /* "cpp", "rust", or NULL: the folder is the code */
 	json_int_t memory;
 	json_int_t timeout;
 	json_t *env;
@@ -35,11 +41,16 @@ struct lfn {
 static int read_lfn(struct lfn *f, const json_t *props)
 {
 	*f = (struct lfn){ .memory = 128, .timeout = 10 };
-	if (dc_rest_props(TYPE, props, "{s:s, s:s, s:s, s?:I, s?:I, s?:s, s?:o, s?:s}", "code",
-			  &f->code, "handler", &f->handler, "runtime", &f->runtime, "memory_mb",
-			  &f->memory, "timeout_s", &f->timeout, "log_group", &f->log_group, "env",
-			  &f->env, "code_sha256", &f->sha) < 0)
+	if (dc_rest_props(TYPE, props, "{s:s, s:s, s:s, s?:I, s?:I, s?:s, s?:o, s?:s, s?:s}",
+			  "code", &f->code, "handler", &f->handler, "runtime", &f->runtime,
+			  "memory_mb", &f->memory, "timeout_s", &f->timeout, "log_group",
+			  &f->log_group, "env", &f->env, "code_sha256", &f->sha, "build",
+			  &f->build) < 0)
 		return -1;
+	if (f->build && dc_lambda_build_check_kind(f->build) < 0) {
+		dc_error_prefix(TYPE " props: ");
+		return -1;
+	}
 	if (json_is_null(f->env))
 		f->env = NULL;
 	return 0;
@@ -63,11 +74,9 @@ static int write_file(const char *dir, const struct dc_lambda_file *file)
 	return rc;
 }
 
-/* The sources as Lambda would unpack them, into dest (made anew). */
-static int copy_code(const struct dc_res_ctx *ctx, const char *code, const char *dest)
+/* The folder src as Lambda would unpack it, into dest (made anew). */
+static int copy_code(const char *src, const char *dest)
 {
-	char *src = code[0] == '/' ? dc_xstrdup(code) : dc_xasprintf("%s/%s", ctx->template_dir,
-								      code);
 	struct dc_lambda_code c = { 0 };
 	int rc = dc_lambda_code_read(&c, src);
 	if (rc == 0)
@@ -75,6 +84,61 @@ static int copy_code(const struct dc_res_ctx *ctx, const char *code, const char 
 	for (size_t i = 0; rc == 0 && i < c.n; i++)
 		rc = write_file(dest, &c.files[i]);
 	dc_lambda_code_dispose(&c);
+	return rc;
+}
+
+/* Lambda's name for this machine's architecture, else the kernel's, which
+ * lambda_build then refuses by name. Caller frees. */
+static char *host_arch(void)
+{
+	struct utsname u;
+	if (uname(&u) < 0)
+		return dc_xstrdup("x86_64");
+	if (strcmp(u.machine, "aarch64") == 0 || strcmp(u.machine, "arm64") == 0)
+		return dc_xstrdup("arm64");
+	return dc_xstrdup(u.machine);
+}
+
+/* The package lambda_build makes of the sources in src, as for AWS: the
+ * same cache, keyed by the sources' hash, so that unchanged sources are
+ * not compiled again (not even after a destroy). *out is its folder. */
+static int build_code(char **out, struct dc_res_ctx *ctx, const struct lfn *f, const char *src)
+{
+	struct dc_lambda_code code = { 0 };
+	char hash[65];
+	char *arch = host_arch();
+	char *dir = NULL;
+	int rc = dc_lambda_code_read(&code, src);
+	if (rc < 0)
+		goto done;
+	dc_lambda_code_hash(hash, &code);
+	struct dc_lambda_build b = { f->build, arch, ctx->arch ? ctx->arch : ctx->logical_id,
+				     hash, &code };
+	dir = dc_lambda_build_dir(&b);
+	if (!dir) {
+		rc = -1;
+		goto done;
+	}
+	if (!dc_lambda_build_done(dir))
+		ctx->progress(ctx, "building the %s handler for %s in '%s'", f->build, arch, dir);
+	rc = dc_lambda_build_run(out, &b, dir);
+done:
+	dc_lambda_code_dispose(&code);
+	free(dir);
+	free(arch);
+	return rc;
+}
+
+/* What the function runs, into dest: the code folder, or its build. */
+static int place_code(struct dc_res_ctx *ctx, const struct lfn *f, const char *dest)
+{
+	char *src = f->code[0] == '/' ? dc_xstrdup(f->code)
+				      : dc_xasprintf("%s/%s", ctx->template_dir, f->code);
+	char *pkg = NULL;
+	int rc = f->build ? build_code(&pkg, ctx, f, src) : 0;
+	if (rc == 0)
+		rc = copy_code(pkg ? pkg : src, dest);
+	free(pkg);
 	free(src);
 	return rc;
 }
@@ -133,7 +197,7 @@ static int put_function(struct dc_res_ctx *ctx, const json_t *props, json_t **at
 	char *dest = dc_xasprintf("%s/%s", code_root, leaf);
 	json_t *spec = NULL;
 	char *path = dc_xasprintf("/functions/%s", name);
-	int rc = copy_code(ctx, f.code, dest);
+	int rc = place_code(ctx, &f, dest);
 	if (rc == 0 && !(spec = spec_for(ctx, &f, name, arn, dest)))
 		rc = -1;
 	if (rc == 0)

@@ -201,6 +201,85 @@ static char *log_summary(const char *log)
 	return out;
 }
 
+/* What a failed build most often lacks, found in its log: development
+ * files the compiler or linker did not find. */
+static const struct {
+	const char *needle;
+	const char *what;
+	const char *install;
+} missing_files[] = {
+	{ "fatal error: curl/", "the libcurl development files",
+	  "apt-get install libcurl4-openssl-dev" },
+	{ "cannot find -lcurl", "the libcurl development files",
+	  "apt-get install libcurl4-openssl-dev" },
+	{ "fatal error: openssl/", "the OpenSSL development files", "apt-get install libssl-dev" },
+	{ "cannot find -lcrypto", "the OpenSSL development files", "apt-get install libssl-dev" },
+};
+
+/* Cargo's ways of saying a crate could not be had (offline, no network,
+ * no fitting version); the crate's name follows. */
+static const char *const missing_crate[] = {
+	"no matching package named `",
+	"failed to get `",
+	"failed to select a version for the requirement `",
+};
+
+static char *crate_hint(const struct job *j, const char *name, size_t n)
+{
+	char *crate = dc_xstrndup(name, n);
+	char *deb = dc_xstrdup(crate);
+	for (char *p = deb; *p; p++)
+		if (*p == '_')
+			*p = '-';
+	char *hint = dc_xasprintf("%s needs the crate '%s': let cargo reach crates.io, or, offline "
+				  "with Debian's crates, 'apt-get install librust-%s-dev'",
+				  j->b->who, crate, deb);
+	free(deb);
+	free(crate);
+	return hint;
+}
+
+/* A one-line "needs X: install it with Y" for a failure the log explains,
+ * else NULL. Caller frees. */
+static char *missing_hint(const struct job *j, const char *log)
+{
+	for (size_t i = 0; i < sizeof(missing_files) / sizeof(*missing_files); i++)
+		if (strstr(log, missing_files[i].needle))
+			return dc_xasprintf("%s needs %s: install them with '%s'", j->b->who,
+					    missing_files[i].what, missing_files[i].install);
+	for (size_t i = 0; i < sizeof(missing_crate) / sizeof(*missing_crate); i++) {
+		const char *at = strstr(log, missing_crate[i]);
+		if (!at)
+			continue;
+		at += strlen(missing_crate[i]);
+		size_t n = strcspn(at, "` \n");
+		if (n > 0 && n < 64)
+			return crate_hint(j, at, n);
+	}
+	return NULL;
+}
+
+/* Why the build failed, in one line: what to install when the log says,
+ * else the log's telling line. Caller frees. */
+static char *failure(const struct job *j, const char *tool, int code)
+{
+	struct dc_buf b = DC_BUF_INIT(DC_MAX_FILE);
+	char *hint = NULL;
+	if (dc_buf_read_file(&b, j->log) == 0 && b.len > 0)
+		hint = missing_hint(j, b.ptr);
+	dc_buf_dispose(&b);
+	if (hint) {
+		char *out = dc_xasprintf("%s (see '%s')", hint, j->log);
+		free(hint);
+		return out;
+	}
+	char *why = log_summary(j->log);
+	char *out = dc_xasprintf("building %s failed: '%s' exited with %d (%s); see '%s'",
+				 j->b->who, tool, code, why, j->log);
+	free(why);
+	return out;
+}
+
 /* In the child between fork and exec: only system calls, as the parent
  * may have other threads holding locks. */
 static void child(const struct job *j, char *const argv[])
@@ -228,10 +307,9 @@ static int run(const struct job *j, char *const argv[])
 			return dc_error_set("waiting for '%s': %s", argv[0], strerror(errno));
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
-	char *why = log_summary(j->log);
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	int rc = dc_error_set("building %s failed: '%s' exited with %d (%s); see '%s'", j->b->who,
-			      argv[0], code, why, j->log);
+	char *why = failure(j, argv[0], code);
+	int rc = dc_error_set("%s", why);
 	free(why);
 	return rc;
 }

@@ -1,46 +1,58 @@
-"""The local target: `up --target local` of each interpreted Lambda
-architecture runs on this machine with no AWS account (a supervisor, moto as
-the emulator, the functions as real Python and Node processes under a Lambda
-Runtime API, a local gateway), answers over HTTP, survives a killed function
-process, and `destroy` leaves no process, port or file behind, even when the
-supervisor itself was killed. Checked from outside: HTTP, /proc, sockets.
+"""The local target: `up --target local` of each Lambda architecture runs on
+this machine with no AWS account (a supervisor, moto as the emulator, the
+functions as real Python and Node processes, or C++ and Rust handlers
+compiled here, under a Lambda Runtime API, a local gateway), answers over
+HTTP, survives a killed function process, and `destroy` leaves no process,
+port or file behind, even when the supervisor itself was killed. Checked
+from outside: HTTP, /proc, sockets.
 
 These tests need no moto from the harness (the supervisor starts its own)."""
 import json
 import os
 import signal
 import socket
+import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 
 from harness import ROOT, expect, expect_eq, expect_ok
-from stacks import ARCHS
+from stacks import ARCHS, copy_templates
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
+import toolchain  # noqa: E402
 
 PAGE = os.path.join(ROOT, "templates", "common", "index.html")
 # The AWS SDK for JavaScript v3 the local Node.js runtime fetches once.
 CACHE = os.path.join(ROOT, "build", "cache")
 
 
-def local_env(env, path=None):
+def local_env(env, path=None, extra=None):
     e = {"DEPLOYCTL_STATE_DIR": os.path.join(env.home, "state"), "DEPLOYCTL_CACHE_DIR": CACHE,
          # The user's AWS settings must not matter to a local stack.
          "AWS_ENDPOINT_URL": None, "AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None,
          "AWS_REGION": None,
          # The supervisor runs on in the background: sanitizer reports of
          # every deployctl process go to files, checked by expect_clean.
-         "ASAN_OPTIONS": "detect_leaks=1:log_path=" + os.path.join(env.home, "sanitizer")}
+         "ASAN_OPTIONS": "detect_leaks=1:log_path=" + os.path.join(env.home, "sanitizer"),
+         "DEPLOYCTL_PROGRESS": "1"}
+    # The compiled handlers: one build cache for the run, crates offline.
+    e.update(toolchain.build_env())
+    e.update(extra or {})
     if path is not None:
         e["PATH"] = path
     return e
 
 
-def local_up(env, arch, name, path=None, check=True):
+def local_up(env, arch, name, path=None, check=True, timeout=300, extra=None):
     started = time.monotonic()
     r = env.run("-o", "json", "up", arch, "--name", name, "--target", "local",
-                env=local_env(env, path), timeout=300)
+                env=local_env(env, path, extra), timeout=timeout)
     took = time.monotonic() - started
+    env.last_stderr = r.stderr.decode()
     if not check:
         return r
     expect_ok(r, "up --target local %s" % arch)
@@ -167,9 +179,9 @@ def function_pid(local):
     return fns[0]["pid"]
 
 
-def lifecycle(env, arch):
+def lifecycle(env, arch, timeout=300):
     name = "loc-" + arch.replace("lambda-", "")[:16]
-    doc, took = local_up(env, arch, name)
+    doc, took = local_up(env, arch, name, timeout=timeout)
     url = doc["url"]
     expect(url.startswith("http://127.0.0.1:"), "url %r" % url)
     expect_eq(get(url + "hits"), (200, "1"), "first /hits")
@@ -200,6 +212,7 @@ def lifecycle(env, arch):
     local_destroy(env, name)
     expect_gone(env, name, pids, ports)
     print("     %s: up --target local %.1f s; supervisor peak RSS %d kB" % (arch, took, peak))
+    return name, took
 
 
 def test_local_lambda_python_s3(env):
@@ -212,6 +225,65 @@ def test_local_lambda_python_dynamodb(env):
 
 def test_local_lambda_js_dynamodb(env):
     lifecycle(env, "lambda-js-dynamodb")
+
+
+def compiled_lifecycle(env, arch, kind):
+    """The handler is built as for AWS (lambda_build, the same cache), and
+    runs as this machine's process: a second stack of unchanged sources is
+    not built again."""
+    name, took = lifecycle(env, arch, timeout=900)
+    built = "fn: building the %s handler for " % kind
+    first = env.last_stderr
+    doc, again = local_up(env, arch, name)
+    expect(built not in env.last_stderr, "unchanged sources built again:\n" + env.last_stderr)
+    expect_eq(get(doc["url"] + "hits"), (200, "1"), "/hits of the second stack")
+    local = status(env, name)["local"]
+    # What runs is the package's copy in the stack's folder, gone with it.
+    code = os.path.realpath(os.path.join(env.home, "state", "local", name, "code"))
+    exe = os.path.realpath("/proc/%d/exe" % function_pid(local))
+    expect(exe.startswith(code + "/"), "the function runs %s, not from %s" % (exe, code))
+    local_destroy(env, name)
+    expect_gone(env, name, pids_of(local), ports_of(local))
+    print("     %s: first up %s; a second stack's up %.1f s (build cached)" % (
+        arch, "built the handler" if built in first else "found the build cached", again))
+
+
+def test_local_lambda_cpp_dynamodb(env):
+    compiled_lifecycle(env, "lambda-cpp-dynamodb", "cpp")
+
+
+def test_local_lambda_rust_dynamodb(env):
+    compiled_lifecycle(env, "lambda-rust-dynamodb", "rust")
+
+
+def test_local_compiled_handler_edit(env):
+    """An edited handler is built again, and its new process answers; the
+    stack's data carries on and the old code's copy is dropped."""
+    name = "loc-edit"
+    templates = copy_templates(env)
+    env.vars["DEPLOYCTL_TEMPLATES"] = templates
+    doc, _ = local_up(env, "lambda-cpp-dynamodb", name, timeout=900)
+    url = doc["url"]
+    expect_eq(get(url + "healthz"), (200, "ok"), "/healthz")
+    expect_eq(get(url + "hits"), (200, "1"), "/hits")
+    main = os.path.join(templates, "lambda-cpp-dynamodb", "app", "main.cpp")
+    with open(main) as f:
+        text = f.read()
+    expect('response(200, "ok")' in text, "main.cpp no longer answers /healthz with ok")
+    # New each run: a build of the edit is not in the shared cache already.
+    edited = "edited-" + uuid.uuid4().hex[:12]
+    with open(main, "w") as f:
+        f.write(text.replace('response(200, "ok")', 'response(200, "%s")' % edited))
+    local_up(env, "lambda-cpp-dynamodb", name, timeout=900)
+    expect("fn: building the cpp handler for " in env.last_stderr,
+           "the edited handler was not built:\n" + env.last_stderr)
+    expect_eq(get(url + "healthz"), (200, edited), "/healthz of the edited handler")
+    expect_eq(get(url + "hits"), (200, "2"), "/hits after the edit")
+    code = os.path.join(env.home, "state", "local", name, "code")
+    expect_eq(len(os.listdir(code)), 1, "code copies %r" % os.listdir(code))
+    local = status(env, name)["local"]
+    local_destroy(env, name)
+    expect_gone(env, name, pids_of(local), ports_of(local))
 
 
 def test_local_supervisor_killed_then_destroy(env):
@@ -318,6 +390,61 @@ def test_local_without_boto3(env):
     local = status(env, name)["local"]
     local_destroy(env, name)
     expect_gone(env, name, pids_of(local), ports_of(local))
+
+
+def compiled_failure(env, arch, name, text, path=None, cargo_registry=None):
+    """up of a compiled architecture with an empty build cache (a build made
+    earlier would need no toolchain) fails in one line saying what to
+    install, and destroy still leaves nothing."""
+    cache = tempfile.mkdtemp(prefix="cache-", dir=env.home)
+    if cargo_registry:
+        os.makedirs(os.path.join(cache, ".cargo"))
+        with open(os.path.join(cache, ".cargo", "config.toml"), "w") as f:
+            f.write(toolchain.CARGO_CONFIG % cargo_registry)
+    r = local_up(env, arch, name, path=path, check=False, extra={"XDG_CACHE_HOME": cache})
+    expect_one_line_failure(r, text)
+    local = status(env, name)["local"]
+    local_destroy(env, name)
+    expect_gone(env, name, pids_of(local), ports_of(local))
+
+
+def gxx_without_curl_headers(env):
+    """A PATH whose g++ searches the usual include folders, but none holds
+    curl/: the machine of a user without libcurl4-openssl-dev."""
+    out = subprocess.run(["g++", "-xc++", "-E", "-v", "/dev/null"], capture_output=True,
+                         text=True).stderr
+    dirs = out.split("#include <...> search starts here:\n")[1].split("End of search list.")[0]
+    farm = tempfile.mkdtemp(prefix="include-", dir=env.home)
+    flags = []
+    for d in dirs.split():
+        if os.path.isdir(os.path.join(d, "curl")):
+            link = os.path.join(farm, str(len(flags)))
+            os.makedirs(link)
+            for entry in os.listdir(d):
+                if entry != "curl":
+                    os.symlink(os.path.join(d, entry), os.path.join(link, entry))
+            d = link
+        flags.append("-isystem %s" % d)
+    return path_without(env, wrap={
+        "g++": "#!/bin/sh\nexec REAL -nostdinc %s \"$@\"\n" % " ".join(flags)})
+
+
+def test_local_compiled_without_toolchain(env):
+    compiled_failure(env, "lambda-cpp-dynamodb", "loc-nogxx",
+                     "lambda-cpp-dynamodb needs g++: install it with 'apt-get install g++",
+                     path=path_without(env, "g++"))
+    compiled_failure(env, "lambda-cpp-dynamodb", "loc-nocurl",
+                     "lambda-cpp-dynamodb needs the libcurl development files: install them "
+                     "with 'apt-get install libcurl4-openssl-dev'",
+                     path=gxx_without_curl_headers(env))
+    compiled_failure(env, "lambda-rust-dynamodb", "loc-nocargo",
+                     "lambda-rust-dynamodb needs cargo: install it with 'apt-get install cargo'",
+                     path=path_without(env, "cargo"))
+    empty = tempfile.mkdtemp(prefix="registry-", dir=env.home)
+    compiled_failure(env, "lambda-rust-dynamodb", "loc-nocrates",
+                     "lambda-rust-dynamodb needs the crate '", cargo_registry=empty)
+    r = env.last_stderr
+    expect("'apt-get install librust-" in r, r)
 
 
 ECHO_HANDLER = r'''
