@@ -455,3 +455,21 @@ def test_stack_servers_wait_is_bounded(env):
     expect(any(x.startswith("instance:") for x in what_exists(env, name)), "the instance stays")
     destroy(env, name)
     expect_nothing_left(env, name)
+
+
+def test_stack_servers_k8s_nodes_sweep(env):
+    """State lost after up k8s nodes=2: destroy --sweep finds the agents,
+    the instance profile and the token parameter by name and tag."""
+    front = HealthFront()
+    name = "it-k8s-sw"
+    try:
+        up(env, "k8s", name, "--param", "health_via=" + front.via, "--param", "nodes=2")
+    finally:
+        front.stop()
+    left = what_exists(env, name)
+    for kind in ("instance-profile:", "parameter:", "role:"):
+        expect(any(x.startswith(kind) for x in left), "%s made: %r" % (kind, left))
+    expect_eq(len(agents_of(env, name)), 2, "agents made")
+    shutil.rmtree(os.path.join(env.home, "state"))
+    destroy(env, name, extra=("--sweep",))
+    expect_nothing_left(env, name)
