@@ -140,9 +140,15 @@ static size_t skip_space(const char *s, size_t len, size_t i)
 	return i;
 }
 
+static int is_value_member(const char *name, size_t n)
+{
+	return n == 5 && memcmp(name, "Value", 5) == 0;
+}
+
 /* Every string is read whole, so a quote inside a value never confuses the
- * scan; a string followed by ':' is a member name. */
-static void redact_json(struct dc_buf *out, const char *s, size_t len)
+ * scan; a string followed by ':' is a member name. `secure`: the body
+ * carries an SSM SecureString, whose "Value" members are secrets. */
+static void redact_json(struct dc_buf *out, const char *s, size_t len, int secure)
 {
 	size_t i = 0;
 	while (i < len) {
@@ -155,7 +161,8 @@ static void redact_json(struct dc_buf *out, const char *s, size_t len)
 		size_t colon = skip_space(s, len, end);
 		size_t value = skip_space(s, len, colon + 1);
 		int secret = colon < len && s[colon] == ':' && value < len && s[value] == '"' &&
-			     dc_redact_name_is_secret(s + i + 1, end - i - 2);
+			     (dc_redact_name_is_secret(s + i + 1, end - i - 2) ||
+			      (secure && is_value_member(s + i + 1, end - i - 2)));
 		i = end;
 		if (!secret)
 			continue;
@@ -204,13 +211,22 @@ static void redact_xml(struct dc_buf *out, const char *s, size_t len)
 	}
 }
 
+static int contains(const char *s, size_t len, const char *word)
+{
+	size_t n = strlen(word);
+	for (size_t i = 0; i + n <= len; i++)
+		if (memcmp(s + i, word, n) == 0)
+			return 1;
+	return 0;
+}
+
 char *dc_redact_body(const char *body, size_t len)
 {
 	struct dc_buf out = DC_BUF_INIT(NO_CAP);
 	size_t first = skip_space(body, len, 0);
 	char c = first < len ? body[first] : '\0';
 	if (c == '{' || c == '[')
-		redact_json(&out, body, len);
+		redact_json(&out, body, len, contains(body, len, "\"SecureString\""));
 	else if (c == '<')
 		redact_xml(&out, body, len);
 	else if (memchr(body, '=', len))

@@ -29,7 +29,9 @@ char *dc_redact_url(const char *url);
 /* The first len bytes of body with the value of every secret-looking field
  * replaced by "[redacted]": JSON members ("SecretAccessKey": "..."), XML
  * elements (<SessionToken>...</SessionToken>) and, when the body is not JSON
- * or XML, form fields (Password=...&). */
+ * or XML, form fields (Password=...&). A JSON body that names an SSM
+ * "SecureString" has every "Value" member redacted too (PutParameter,
+ * GetParameter WithDecryption). */
 char *dc_redact_body(const char *body, size_t len);
 
 #endif

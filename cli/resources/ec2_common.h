@@ -38,9 +38,11 @@ int dc_ec2_retag(struct dc_res_ctx *ctx, const char *id, const char *name, const
 		 const json_t *new_extra);
 
 /* The user data script of an instance, from its props: "user_data" (text)
- * or "user_data_file" (a template file), with each file "user_data_files"
- * maps (instance path -> template file) written by a quoted heredoc right
- * after the "#!" line. Appends to out (give it a cap above 16 KB). */
+ * or "user_data_file" (a template file), with right after the "#!" line
+ * each value "user_data_env" maps (NAME -> string or number) set as
+ * NAME='value', then each file "user_data_files" maps (instance path ->
+ * template file) written by a quoted heredoc. Appends to out (give it a cap
+ * above 16 KB). */
 int dc_ec2_user_data(struct dc_buf *out, const struct dc_res_ctx *ctx, const json_t *props);
 
 /* The element reached by a '/'-separated path from the root's children

@@ -1,6 +1,9 @@
 /* An instance's user data: a cloud-init shell script from the template, with
- * the template files it names written first, each by a heredoc with a quoted
+ * the template's values set first (NAME='value', single-quoted), then the
+ * template files it names, each written by a heredoc with a quoted
  * delimiter, so the file on the instance is byte for byte the template's. */
+#include <ctype.h>
+
 #include "resources/ec2_common.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -82,6 +85,47 @@ static int add_files(struct dc_buf *out, const struct dc_res_ctx *ctx, const jso
 	return rc;
 }
 
+static int is_shell_name(const char *s)
+{
+	if (!*s || isdigit((unsigned char)*s))
+		return 0;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == strlen(s);
+}
+
+/* One NAME='value' line; a value is a string or a whole number, without
+ * quotes or line breaks, so that single quotes keep it literal. */
+static int add_var(struct dc_buf *out, const struct dc_res_ctx *ctx, const char *name,
+		   const json_t *v)
+{
+	if (!is_shell_name(name))
+		return dc_error_set("instance '%s': user_data_env name '%s' must be upper-case "
+				    "letters, digits and '_'", ctx->logical_id, name);
+	if (json_is_integer(v))
+		return dc_buf_printf(out, "%s='%lld'\n", name, (long long)json_integer_value(v));
+	const char *s = json_string_value(v);
+	if (!s || strpbrk(s, "'\n\r"))
+		return dc_error_set("instance '%s': user_data_env '%s' must be a string without "
+				    "quotes or line breaks, or a whole number",
+				    ctx->logical_id, name);
+	return dc_buf_printf(out, "%s='%s'\n", name, s);
+}
+
+static int add_vars(struct dc_buf *out, const struct dc_res_ctx *ctx, const json_t *vars)
+{
+	const char *name;
+	json_t *v;
+	if (vars && !json_is_object(vars))
+		return dc_error_set("instance '%s': \"user_data_env\" must map names to values",
+				    ctx->logical_id);
+	if (json_object_size(vars) == 0)
+		return 0;
+	int rc = dc_buf_puts(out, "# values from the template, set by deployctl\n");
+	json_object_foreach((json_t *)vars, name, v)
+		if (rc == 0)
+			rc = add_var(out, ctx, name, v);
+	return rc;
+}
+
 /* The script's text: "user_data", or the template file "user_data_file". */
 static int script_text(struct dc_buf *out, const struct dc_res_ctx *ctx, const json_t *props)
 {
@@ -104,18 +148,21 @@ int dc_ec2_user_data(struct dc_buf *out, const struct dc_res_ctx *ctx, const jso
 {
 	struct dc_buf script = DC_BUF_INIT(DC_MAX_SMALL);
 	const json_t *files = json_object_get(props, "user_data_files");
+	const json_t *vars = json_object_get(props, "user_data_env");
 	int rc = script_text(&script, ctx, props);
 	const char *s = dc_buf_cstr(&script);
-	/* The files go right after the "#!" line, before anything that uses
-	 * them. */
+	/* Values and files go right after the "#!" line, before anything that
+	 * uses them. */
 	size_t head = strncmp(s, "#!", 2) == 0 ? strcspn(s, "\n") : 0;
 	if (head && s[head] == '\n')
 		head++;
-	if (rc == 0 && files && !head)
-		rc = dc_error_set("instance '%s': user data with files must start with \"#!\"",
-				  ctx->logical_id);
+	if (rc == 0 && (files || vars) && !head)
+		rc = dc_error_set("instance '%s': user data with files or values must start "
+				  "with \"#!\"", ctx->logical_id);
 	if (rc == 0)
 		rc = dc_buf_put(out, s, head);
+	if (rc == 0)
+		rc = add_vars(out, ctx, vars);
 	if (rc == 0)
 		rc = add_files(out, ctx, files);
 	if (rc == 0)

@@ -21,6 +21,7 @@ extern const struct dc_resource_type dc_type_elbv2_listener;
 extern const struct dc_resource_type dc_type_elbv2_load_balancer;
 extern const struct dc_resource_type dc_type_elbv2_target_group;
 extern const struct dc_resource_type dc_type_http_wait;
+extern const struct dc_resource_type dc_type_iam_instance_profile;
 extern const struct dc_resource_type dc_type_iam_role;
 extern const struct dc_resource_type dc_type_lambda_function;
 extern const struct dc_resource_type dc_type_lambda_permission;
@@ -28,6 +29,7 @@ extern const struct dc_resource_type dc_type_logs_log_group;
 extern const struct dc_resource_type dc_type_s3_bucket;
 extern const struct dc_resource_type dc_type_s3_object;
 extern const struct dc_resource_type dc_type_ssm_parameter;
+extern const struct dc_resource_type dc_type_ssm_secure_parameter;
 /* END types */
 
 static const struct dc_resource_type *const types[] = {
@@ -50,6 +52,7 @@ static const struct dc_resource_type *const types[] = {
 	&dc_type_elbv2_load_balancer,
 	&dc_type_elbv2_target_group,
 	&dc_type_http_wait,
+	&dc_type_iam_instance_profile,
 	&dc_type_iam_role,
 	&dc_type_lambda_function,
 	&dc_type_lambda_permission,
@@ -57,6 +60,7 @@ static const struct dc_resource_type *const types[] = {
 	&dc_type_s3_bucket,
 	&dc_type_s3_object,
 	&dc_type_ssm_parameter,
+	&dc_type_ssm_secure_parameter,
 	/* END rows */
 	NULL
 };

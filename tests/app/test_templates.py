@@ -207,6 +207,47 @@ def check_least_privilege(arch):
 CHECKS = [check_shape, check_wiring, check_env_matches_handler, check_least_privilege]
 
 
+def check_contract(arch):
+    """Every prop in the resource types' contract, every reference known."""
+    stack = load(arch)
+    types = contract()
+    for rid, r in stack["resources"].items():
+        harness.expect(r["type"] in types, "%s: unknown type %s" % (rid, r["type"]))
+        unknown = set(r["props"]) - types[r["type"]][0]
+        harness.expect(not unknown, "%s: props not in the contract: %s" % (rid, sorted(unknown)))
+    for s in strings(stack):
+        for ref in REF.findall(s):
+            if "." not in ref:
+                harness.expect(ref in stack["params"] or ref in BUILTINS, "${%s}: unknown" % ref)
+                continue
+            rid, attr = ref.split(".", 1)
+            harness.expect(rid in stack["resources"], "${%s}: no resource %s" % (ref, rid))
+            harness.expect(attr in types[stack["resources"][rid]["type"]][1],
+                           "${%s}: %s has no attr %s" % (ref, rid, attr))
+
+
+def test_template_k8s__contract(moto):
+    check_contract("k8s")
+
+
+def test_template_k8s__nodes(moto):
+    """Agents: `nodes` of them (none by default); the nodes' role reads the
+    join token and nothing else; the token never in user data."""
+    stack = load("k8s")
+    harness.expect_eq(stack["params"]["nodes"], 0, "no agents by default")
+    res = stack["resources"]
+    harness.expect_eq(res["agents"]["props"]["count"], "${nodes}", "agents count")
+    _, role = the(stack, "iam.role")
+    harness.expect_eq(role["props"], {"service": "ec2.amazonaws.com", "allow": [
+        {"action": "ssm:GetParameter", "resource": "${agent_token.arn}"}]}, "node role")
+    token_refs = [s for s in strings(stack) if "agent_token." in s]
+    harness.expect_eq(sorted(set(token_refs)), ["${agent_token.arn}", "${agent_token.name}"],
+                      "only the token's name and ARN are referenced")
+    for rid in ("server", "agents"):
+        harness.expect_eq(res[rid]["props"]["instance_profile"], "${node_profile.arn}",
+                          rid + " profile")
+
+
 def _bind(check, arch):
     def test(moto):
         check(arch)

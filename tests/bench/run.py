@@ -115,6 +115,49 @@ def stack_speed(binary, results):
     results.append(ratio_destroy <= 0.6)
 
 
+def k8s_speed(binary, results):
+    """up and destroy of k8s with two agents behind the same 50 ms proxy:
+    calls and wall time. moto runs no instance, so the readiness wait goes
+    to a local copy of the app (health_via), as in test_stacks_servers."""
+    import boto3
+    from test_stacks_servers import AMI_PARAM, HealthFront
+    moto = harness.Moto()
+    home = harness.tempfile.mkdtemp(prefix="deployctl-bench-")
+    proxy = harness.FaultProxy(moto.url, rate=0.0, delay_ms=50)
+    front = HealthFront()
+    try:
+        env = bench_env(moto, home)
+        env.update({"AWS_ENDPOINT_URL": proxy.url,
+                    "DEPLOYCTL_STATE_DIR": os.path.join(home, "state")})
+        # moto builds its EC2 and SSM backends on first use: not deployctl's time.
+        kw = dict(endpoint_url=moto.url, region_name="us-east-1", aws_access_key_id="AKIDBENCH",
+                  aws_secret_access_key="bench-secret")
+        boto3.client("ec2", **kw).describe_instances()
+        boto3.client("ssm", **kw).get_parameter(Name=AMI_PARAM)
+        t0 = time.perf_counter()
+        r = subprocess.run([binary, "-o", "json", "up", "k8s", "--name", "bench-k8s", "--param",
+                            "nodes=2", "--param", "health_via=" + front.via], env=env,
+                           capture_output=True)
+        t_up = time.perf_counter() - t0
+        ok = r.returncode == 0
+        calls_up = json.loads(r.stdout)["aws_calls"] if ok else 0
+        before = proxy.counts()["forwarded"]
+        t0 = time.perf_counter()
+        d = subprocess.run([binary, "destroy", "bench-k8s"], env=env, capture_output=True)
+        t_destroy = time.perf_counter() - t0
+        calls_destroy = proxy.counts()["forwarded"] - before
+        ok = ok and d.returncode == 0
+    finally:
+        front.stop()
+        proxy.stop()
+        moto.stop()
+        harness.shutil.rmtree(home, ignore_errors=True)
+    print("up k8s --param nodes=2 (+50 ms per call): up %.2f s (%d AWS calls), destroy %.2f s "
+          "(%d AWS calls)%s" % (t_up, calls_up, t_destroy, calls_destroy,
+                                "" if ok else ": FAILED " + (r.stderr or d.stderr).decode()[-300:]))
+    results.append(ok)
+
+
 # ---- deployctl bench beside wrk ----
 
 def http_server(delay_ms):
@@ -225,6 +268,7 @@ def main():
     signing(results)
     tool_latency(os.path.abspath(args.binary), results)
     stack_speed(os.path.abspath(args.binary), results)
+    k8s_speed(os.path.abspath(args.binary), results)
     bench_vs_wrk(os.path.abspath(args.binary), results)
     lambda_latency(os.path.abspath(args.binary), results)
     ok = all(results)

@@ -50,6 +50,11 @@ def what_exists(env, name):
     iam = env.boto("iam")
     found += ["role:" + r["RoleName"] for r in iam.list_roles()["Roles"]
               if r["RoleName"].startswith(prefix)]
+    found += ["instance-profile:" + p["InstanceProfileName"]
+              for p in iam.list_instance_profiles()["InstanceProfiles"]
+              if p["InstanceProfileName"].startswith(prefix)]
+    found += ["parameter:" + p["Name"] for p in env.boto("ssm").get_parameters_by_path(
+        Path="/deployctl/" + name, Recursive=True)["Parameters"]]
     lam = env.boto("lambda")
     found += ["function:" + f["FunctionName"] for f in lam.list_functions()["Functions"]
               if f["FunctionName"].startswith(prefix)]

@@ -11,7 +11,9 @@ the wait really happens, for the instance's URL and Host header, only the
 route goes to loopback."""
 import base64
 import http.server
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,8 +26,9 @@ import urllib.request
 import yaml
 
 from audit import expect_clean_audit
-from harness import ROOT, FaultProxy, expect, expect_eq
-from stacks import changing_calls, destroy, expect_nothing_left, read_log, up, what_exists
+from harness import ROOT, FaultProxy, expect, expect_eq, expect_ok
+from stacks import (changing_calls, destroy, expect_nothing_left, read_log, stack_env, up,
+                    what_exists)
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "app"))
 
@@ -175,9 +178,9 @@ def timed(fn, *a, **kw):
     return out, time.time() - start
 
 
-def lifecycle(env, arch, check, extra=()):
+def lifecycle(env, arch, check, extra=(), name=None):
     """up, checks, up again, destroy through the 50 ms proxy; the figures."""
-    name = "it-" + arch[:8].rstrip("-")
+    name = name or "it-" + arch[:8].rstrip("-")
     log = os.path.join(env.home, "calls.jsonl")
     proxy = FaultProxy(env.moto.url, rate=0.0, delay_ms=50, log=log)
     front = HealthFront()
@@ -206,8 +209,9 @@ def lifecycle(env, arch, check, extra=()):
         front.stop()
         proxy.stop()
     expect_nothing_left(env, name)
-    print("     figures %s: up %d calls %.2f s, destroy %d calls %.2f s (50 ms per call)" % (
-        arch, figures["up"][0], figures["up"][1], figures["destroy"][0], figures["destroy"][1]))
+    print("     figures %s%s: up %d calls %.2f s, destroy %d calls %.2f s (50 ms per call)" % (
+        arch, " " + " ".join(extra) if extra else "", figures["up"][0], figures["up"][1],
+        figures["destroy"][0], figures["destroy"][1]))
 
 
 def check_fastapi_ec2(env, name, doc):
@@ -223,16 +227,103 @@ def test_stack_servers_fastapi_ec2(env):
     lifecycle(env, "fastapi-ec2", check_fastapi_ec2)
 
 
-def check_k8s(env, name, doc):
+JOIN = {"/opt/k8s/join-from-ssm.sh": "k8s/join-from-ssm.sh"}
+
+
+def check_k8s(env, name, doc, nodes=0):
     res = resources(doc)
     rules, _ = ingress(env, res["cluster_sg"]["physical_id"])
     expect_eq(rules, {("tcp", 80, 80, "0.0.0.0/0"), ("-1", None, None, "self")},
               "80 from anywhere, everything else (6443 too) only inside the group")
     data, files = check_instance(env, name, "k8s", doc, "t3.small", "server-data.sh")
-    expect_files(files, dict(APP_FILES, **{"/opt/k8s/hits.yaml": "k8s/manifests/hits.yaml"}))
+    expect_files(files, dict(APP_FILES, **{"/opt/k8s/hits.yaml": "k8s/manifests/hits.yaml"},
+                             **JOIN))
     expect(b"sh -s - server" in data and b"kubectl apply -f /opt/k8s/hits.yaml" in data,
            "user data installs k3s as server and applies the manifests")
+    param = "/deployctl/%s/agent_token" % name
+    expect(env_lines(data) == {"REGION": "us-east-1", "JOIN_PARAMETER_NAME": param},
+           "the server's values: %r" % env_lines(data))
+    expect(b"join-from-ssm.sh \"$REGION\" \"$JOIN_PARAMETER_NAME\" agent-token" in data,
+           "the server takes the parameter as its agent token")
     check_manifests(yaml.safe_load_all(files["/opt/k8s/hits.yaml"]))
+    check_join_script()
+    profile = check_node_access(env, name, param)
+    server = instance(env, res["server"]["physical_id"])
+    expect_eq(server["IamInstanceProfile"]["Arn"], profile, "the server's instance profile")
+    expect_eq(len(agents_of(env, name)), nodes, "agents")
+
+
+def env_lines(script):
+    """The NAME='value' lines deployctl puts after the first line."""
+    return dict(re.findall(r"^([A-Z_]+)='([^'\n]*)'$", script.decode(), re.M))
+
+
+def check_join_script():
+    with open(os.path.join(TEMPLATES, "k8s", "join-from-ssm.sh"), "rb") as f:
+        check_script(f.read(), "join-from-ssm.sh")
+
+
+def agents_of(env, name):
+    ours = [{"Name": "tag:Name", "Values": [name + "-agents"]},
+            {"Name": "instance-state-name", "Values": ["pending", "running"]}]
+    return [i for r in env.boto("ec2").describe_instances(Filters=ours)["Reservations"]
+            for i in r["Instances"]]
+
+
+def check_node_access(env, name, param):
+    """The SecureString, and the one role that may read it: GetParameter on
+    that parameter only. Returns the instance profile's ARN."""
+    ssm, iam = env.boto("ssm"), env.boto("iam")
+    p = ssm.get_parameter(Name=param, WithDecryption=True)["Parameter"]
+    expect_eq(p["Type"], "SecureString", "the token parameter's type")
+    expect(re.fullmatch(r"[0-9a-f]{64}", p["Value"]), "a random token")
+    role = name + "-node-role"
+    trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    expect_eq([s["Principal"] for s in trust["Statement"]], [{"Service": "ec2.amazonaws.com"}],
+              "trusted by EC2")
+    doc = iam.get_role_policy(RoleName=role, PolicyName="deployctl")["PolicyDocument"]
+    doc = json.loads(doc) if isinstance(doc, str) else doc
+    expect_eq(doc["Statement"], [{"Effect": "Allow", "Action": "ssm:GetParameter",
+                                  "Resource": p["ARN"]}], "the role reads the token only")
+    expect_eq(iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"], [],
+              "no managed policy")
+    prof = iam.get_instance_profile(InstanceProfileName=name + "-node-profile")["InstanceProfile"]
+    expect_eq([r["RoleName"] for r in prof["Roles"]], [role], "the profile's role")
+    return prof["Arn"]
+
+
+def check_agents(env, name, doc):
+    """`nodes` agents like the server (type, AMI, group, IMDSv2, profile),
+    their user data joining the server's private address."""
+    server = instance(env, resources(doc)["server"]["physical_id"])
+    agents = agents_of(env, name)
+    expect_eq(len(agents), 2, "two agents")
+    profile = server["IamInstanceProfile"]["Arn"]
+    # moto attaches a launch's profile to its first instance only; the
+    # launch carried it for both (checked in test_resources_nodes).
+    expect_eq([a.get("IamInstanceProfile", {}).get("Arn") for a in agents].count(profile), 1,
+              "the agents' instance profile")
+    for a in agents:
+        expect_eq(a["MetadataOptions"]["HttpTokens"], "required", "IMDSv2 required")
+        expect_eq((a["InstanceType"], a["ImageId"]), (server["InstanceType"], server["ImageId"]),
+                  "type and AMI as the server's")
+        expect_eq([g["GroupId"] for g in a["SecurityGroups"]],
+                  [g["GroupId"] for g in server["SecurityGroups"]], "the cluster's group")
+        expect_eq({t["Key"]: t["Value"] for t in a["Tags"]},
+                  {"deployctl:stack": name, "deployctl:arch": "k8s", "Name": name + "-agents"},
+                  "agent tags")
+        data = user_data(env, a["InstanceId"])
+        check_script(data, "agent user data")
+        expect_files(written_files(data, os.path.join(TEMPLATES, "k8s", "agent-data.sh")), JOIN)
+        expect_eq(env_lines(data), {"REGION": "us-east-1",
+                                    "JOIN_PARAMETER_NAME": "/deployctl/%s/agent_token" % name,
+                                    "SERVER_IP": server["PrivateIpAddress"]}, "agent values")
+        expect(b'sh -s - agent --server "https://$SERVER_IP:6443"' in data, "joins the server")
+    versions = {re.search(rb'K3S_VERSION="([^"]+)"', open(os.path.join(TEMPLATES, "k8s", f),
+                                                          "rb").read()).group(1)
+                for f in ("server-data.sh", "agent-data.sh")}
+    expect_eq(len(versions), 1, "server and agents run one k3s version")
 
 
 def check_manifests(docs):
@@ -259,6 +350,69 @@ def check_manifests(docs):
 
 def test_stack_servers_k8s(env):
     lifecycle(env, "k8s", check_k8s)
+
+
+def secret_seen(value, state_dir, *outputs):
+    """Where the secret shows: deployctl's outputs, any file of the state
+    directory, or its git history (every commit's patch)."""
+    where = ["output %d" % i for i, o in enumerate(outputs) if value.encode() in o]
+    for dirpath, _, files in os.walk(state_dir):
+        for fn in files:
+            with open(os.path.join(dirpath, fn), "rb") as f:
+                if value.encode() in f.read():
+                    where.append(os.path.join(dirpath, fn))
+    log = subprocess.run(["git", "-C", state_dir, "log", "-p", "--all"], capture_output=True,
+                         check=True).stdout
+    expect(b"agent_token" in log, "the history holds the stack's commits")
+    if value.encode() in log:
+        where.append("git log -p")
+    return where
+
+
+def test_stack_servers_k8s_nodes(env):
+    """nodes=2 through the 50 ms proxy, the first up with --debug: the
+    agents, and the join token nowhere but in SSM."""
+    name = "it-k8s-n"
+    front = HealthFront()
+    log = os.path.join(env.home, "calls.jsonl")
+    proxy = FaultProxy(env.moto.url, rate=0.0, delay_ms=50, log=log)
+    params = ("--param", "health_via=" + front.via, "--param", "nodes=2")
+    state = os.path.join(env.home, "state")
+    try:
+        env.boto("ec2").describe_instances()
+        env.boto("ssm").get_parameter(Name=AMI_PARAM)
+        e = dict(stack_env(env, proxy.url))
+        start = time.time()
+        r = env.run("--debug", "-o", "json", "up", "k8s", "--name", name, *params, env=e,
+                    timeout=600)
+        t_up = time.time() - start
+        expect_ok(r, "up k8s nodes=2")
+        calls_up = len(read_log(log))
+        doc = json.loads(r.stdout)
+        expect(b"PutParameter" in r.stderr and b"SecureString" in r.stderr,
+               "the --debug log shows the PutParameter call")
+        check_k8s(env, name, doc, nodes=2)
+        check_agents(env, name, doc)
+        token = env.boto("ssm").get_parameter(Name="/deployctl/%s/agent_token" % name,
+                                              WithDecryption=True)["Parameter"]["Value"]
+        expect_eq(secret_seen(token, state, r.stdout, r.stderr), [],
+                  "places the join token was found")
+        clear(log)
+        again = up(env, "k8s", name, *params, url=proxy.url)
+        expect_eq(changing_calls(read_log(log)), [], "changing calls of a second up")
+        expect_eq(again["url"], doc["url"], "url after a second up")
+        clear(log)
+        start = time.time()
+        destroy(env, name, url=proxy.url)
+        t_destroy = time.time() - start
+        calls_destroy = len(read_log(log))
+    finally:
+        front.stop()
+        proxy.stop()
+    expect_nothing_left(env, name)
+    expect_eq(agents_of(env, name), [], "agents terminated")
+    print("     figures k8s nodes=2: up %d calls %.2f s, destroy %d calls %.2f s "
+          "(50 ms per call, up with --debug)" % (calls_up, t_up, calls_destroy, t_destroy))
 
 
 def test_stack_servers_ssh_param_and_type(env):
@@ -302,4 +456,22 @@ def test_stack_servers_wait_is_bounded(env):
            "message: " + err[-500:])
     expect(any(x.startswith("instance:") for x in what_exists(env, name)), "the instance stays")
     destroy(env, name)
+    expect_nothing_left(env, name)
+
+
+def test_stack_servers_k8s_nodes_sweep(env):
+    """State lost after up k8s nodes=2: destroy --sweep finds the agents,
+    the instance profile and the token parameter by name and tag."""
+    front = HealthFront()
+    name = "it-k8s-sw"
+    try:
+        up(env, "k8s", name, "--param", "health_via=" + front.via, "--param", "nodes=2")
+    finally:
+        front.stop()
+    left = what_exists(env, name)
+    for kind in ("instance-profile:", "parameter:", "role:"):
+        expect(any(x.startswith(kind) for x in left), "%s made: %r" % (kind, left))
+    expect_eq(len(agents_of(env, name)), 2, "agents made")
+    shutil.rmtree(os.path.join(env.home, "state"))
+    destroy(env, name, extra=("--sweep",))
     expect_nothing_left(env, name)

@@ -170,3 +170,27 @@ void test_redact__secret_names(void)
 		if (dc_redact_name_is_secret(public_[i], strlen(public_[i])))
 			dc_test_fail(__FILE__, __LINE__, "'%s' should not look secret", public_[i]);
 }
+
+void test_redact__ssm_secure_string_values(void)
+{
+	/* PutParameter and GetParameter WithDecryption of a SecureString: its
+	 * "Value" is the secret, whatever the member's name says. */
+	const char *put = "{\"Name\":\"/deployctl/s/token\",\"Value\":\"c0ffee42\","
+			  "\"Type\":\"SecureString\",\"Overwrite\":false,"
+			  "\"Tags\":[{\"Key\":\"deployctl:stack\",\"Value\":\"s\"}]}";
+	char *got = dc_redact_body(put, strlen(put));
+	check(strstr(got, "c0ffee42") == NULL);
+	check(strstr(got, "\"Name\":\"/deployctl/s/token\"") != NULL);
+	free(got);
+	const char *reply = "{\"Parameter\": {\"Name\": \"/p\", \"Type\": \"SecureString\", "
+			    "\"Value\": \"s3cr3t\\\"x\", \"Version\": 1}}";
+	got = dc_redact_body(reply, strlen(reply));
+	check_str(got, "{\"Parameter\": {\"Name\": \"/p\", \"Type\": \"SecureString\", "
+		       "\"Value\": \"[redacted]\", \"Version\": 1}}");
+	free(got);
+	/* Other bodies keep their values: tags, plain parameters. */
+	const char *plain = "{\"Parameter\": {\"Type\": \"String\", \"Value\": \"ami-1\"}}";
+	got = dc_redact_body(plain, strlen(plain));
+	check_str(got, plain);
+	free(got);
+}
