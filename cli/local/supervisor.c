@@ -193,8 +193,11 @@ static int bind_loopback(int *fd_out, int *port)
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	socklen_t len = sizeof(a);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(fd, SOMAXCONN) < 0 || getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+	int one = 1;
+	/* As any server: the port is free again once closed, whatever its
+	 * connections left in TIME_WAIT. */
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, SOMAXCONN) < 0 || getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
 		int e = errno;
 		if (fd >= 0)
 			close(fd);
