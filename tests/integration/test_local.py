@@ -332,6 +332,22 @@ def test_local_without_fastapi(env):
     expect_gone(env, name, pids_of(local), ports_of(local))
 
 
+def test_local_prop_changes_nothing_on_aws(env):
+    """The AWS types drop the `local` prop before props are compared, so
+    adding it to a template leaves a stack already on AWS as it is."""
+    from resource_driver import drive
+    for arch, rid in (("fastapi-ec2", "server"), ("k8s", "server"), ("fargate-ecs", "task")):
+        tdir = os.path.join(ROOT, "templates", arch)
+        with open(os.path.join(tdir, "stack.json")) as f:
+            res = json.load(f)["resources"][rid]
+        expect("local" in res["props"], "%s %s has a local prop" % (arch, rid))
+        bare = {k: v for k, v in res["props"].items() if k != "local"}
+        with_local = drive(env, "prepare", res["type"], res["props"], template_dir=tdir)
+        without = drive(env, "prepare", res["type"], bare, template_dir=tdir)
+        expect_eq(with_local.ok(arch).value(), without.ok(arch).value(),
+                  "%s %s prepared on AWS" % (arch, rid))
+
+
 def test_local_supervisor_killed_then_destroy(env):
     name = "loc-killed"
     doc, _ = local_up(env, "lambda-python-dynamodb", name)
