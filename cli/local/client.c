@@ -373,6 +373,7 @@ json_t *dc_local_status(const char *state_dir, const char *stack)
 		json_object_set(out, "control_port", json_object_get(rt, "control_port"));
 		json_object_set(out, "apis", json_object_get(rt, "apis"));
 		json_object_set(out, "functions", json_object_get(rt, "functions"));
+		json_object_set(out, "sockets", json_object_get(rt, "sockets"));
 		json_object_set_new(out, "processes", processes(rt));
 		json_object_set_new(out, "logs", json_string(dir));
 	}

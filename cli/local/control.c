@@ -3,12 +3,16 @@
  * (a 0600 file), so only its owner may drive it.
  *   GET    /status
  *   PUT    /functions/NAME   {"arn", "argv", "env", "cwd", "timeout_s", "memory_mb"}
- *   PUT    /processes/NAME   {"argv", "env", "cwd", "port"}
+ *   PUT    /processes/NAME   {"argv", "env", "cwd", "port"} or
+ *                            {"argv", "env", "cwd", "socket", "probe"}
+ *   PUT    /sockets/NAME                    -> {"port"}
  *   PUT    /apis/ID                         -> {"port"}
  *   PUT    /apis/ID/integrations/IID        {"uri"}
  *   PUT    /apis/ID/routes/RID              {"route_key", "target"}
  *   DELETE any of these (gone already is success)
  * A PUT of something that exists replaces it, so a retried call is safe. */
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <sys/socket.h>
@@ -90,9 +94,43 @@ static int port_open(int port)
 	return ok;
 }
 
-/* With the lock held: until the process listens on port (0: until it has
- * been started), or fails. */
-static int await_process(struct sv_child *c, int port, char **why)
+/* 1 when a server on port answers an HTTP request for path with any
+ * status: it serves (whether it is healthy is the template's business). */
+static int http_answers(int port, const char *path)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	struct timeval limit = { 1, 0 };
+	char req[512], got[8] = { 0 };
+	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n\r\n", path,
+			 port);
+	int ok = fd >= 0 && n > 0 && (size_t)n < sizeof(req) &&
+		 setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)) == 0 &&
+		 connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+		 send(fd, req, (size_t)n, MSG_NOSIGNAL) == n &&
+		 recv(fd, got, sizeof(got) - 1, MSG_WAITALL) == (ssize_t)sizeof(got) - 1 &&
+		 strncmp(got, "HTTP/1.", 7) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* How a process shows it is up: it listens on port, or, given a socket,
+ * answers on it. */
+struct readiness {
+	int port;          /* 0: started is enough */
+	const char *probe; /* NULL: the port accepts a connection */
+};
+
+static int ready(const struct readiness *r)
+{
+	return r->port > 0 && (r->probe ? http_answers(r->port, r->probe) : port_open(r->port));
+}
+
+/* With the lock held: until the process is up (see struct readiness), or
+ * fails. */
+static int await_process(struct sv_child *c, const struct readiness *r, char **why)
 {
 	double until = sv_now() + PROCESS_START_LIMIT_S;
 	for (;;) {
@@ -108,10 +146,10 @@ static int await_process(struct sv_child *c, int port, char **why)
 			free(tail);
 			return -1;
 		}
-		if (c->pid > 0 && port == 0)
+		if (c->pid > 0 && r->port == 0)
 			return 0;
 		pthread_mutex_unlock(&sv.mu);
-		int up = port > 0 && port_open(port);
+		int up = ready(r);
 		usleep(up ? 0 : 50000);
 		pthread_mutex_lock(&sv.mu);
 		if (sv.stopping)
@@ -119,11 +157,36 @@ static int await_process(struct sv_child *c, int port, char **why)
 		if (up && c->pid > 0)
 			return 0;
 		if (sv_now() > until) {
-			*why = dc_xasprintf("process '%s' did not listen on port %d within %.0f s; "
-					    "see %s", c->name, port, PROCESS_START_LIMIT_S, c->log);
+			*why = dc_xasprintf("process '%s' did not %s on port %d within %.0f s; "
+					    "see %s", c->name, r->probe ? "answer HTTP" : "listen",
+					    r->port, PROCESS_START_LIMIT_S, c->log);
 			return -1;
 		}
 	}
+}
+
+/* A copy of the socket the body names (-1: none named) and the
+ * readiness it implies; taken before anything may unlock. */
+static int take_socket(const json_t *body, int *listen_fd, struct readiness *r, char **why)
+{
+	const char *name = json_string_value(json_object_get(body, "socket"));
+	struct sv_socket *sock = name ? sv_socket_find(name) : NULL;
+	*listen_fd = -1;
+	if (!name)
+		return 0;
+	if (!sock) {
+		*why = dc_xasprintf("no socket '%s'", name);
+		return 404;
+	}
+	*listen_fd = fcntl(sock->fd, F_DUPFD_CLOEXEC, 3);
+	if (*listen_fd < 0) {
+		*why = dc_xasprintf("cannot pass socket '%s': %s", name, strerror(errno));
+		return 500;
+	}
+	r->port = sock->port;
+	r->probe = json_string_value(json_object_get(body, "probe"));
+	r->probe = r->probe ? r->probe : "/";
+	return 0;
 }
 
 static int process_put(const char *cname, json_t *body, char **why)
@@ -132,16 +195,21 @@ static int process_put(const char *cname, json_t *body, char **why)
 		*why = dc_xstrdup("the supervisor is stopping");
 		return 503;
 	}
-	char **argv = sv_argv(body, why);
-	if (!argv)
-		return 422;
+	struct readiness r = { (int)json_integer_value(json_object_get(body, "port")), NULL };
+	int listen_fd, status = take_socket(body, &listen_fd, &r, why);
+	char **argv = status ? NULL : sv_argv(body, why);
+	if (!argv) {
+		if (listen_fd >= 0)
+			close(listen_fd);
+		return status ? status : 422;
+	}
 	struct sv_child *old = process_find(cname);
 	if (old)
 		sv_child_remove(old);
 	struct sv_child *c = sv_child_add(cname, argv, sv_child_env(body, NULL),
 					  json_string_value(json_object_get(body, "cwd")));
-	int port = (int)json_integer_value(json_object_get(body, "port"));
-	if (await_process(c, port, why) < 0) {
+	c->listen_fd = listen_fd;
+	if (await_process(c, &r, why) < 0) {
 		if (!sv.stopping)
 			sv_child_remove(c);
 		return 422;
@@ -166,6 +234,27 @@ static void processes(const char *method, const char *name, json_t *body,
 	reply_message(res, status ? status : 200, status ? why : "ok");
 	free(why);
 	free(cname);
+}
+
+static void sockets(const char *method, const char *name, struct dc_server_response *res)
+{
+	char *why = NULL;
+	int port = 0, rc = 0;
+	pthread_mutex_lock(&sv.mu);
+	if (strcmp(method, "DELETE") == 0)
+		sv_socket_delete(name);
+	else if (sv.stopping)
+		why = dc_xstrdup("the supervisor is stopping");
+	else
+		rc = sv_socket_put(name, &port, &why);
+	pthread_mutex_unlock(&sv.mu);
+	if (why)
+		reply_message(res, rc < 0 ? 500 : 503, why);
+	else if (port)
+		reply_json(res, 200, json_pack("{s:s, s:i}", "name", name, "port", port));
+	else
+		reply_message(res, 200, "deleted");
+	free(why);
 }
 
 /* PUT or DELETE of an entry of an API's integrations or routes. */
@@ -235,6 +324,8 @@ void sv_control(void *arg, struct dc_server_request *req, struct dc_server_respo
 		functions(m, seg[1], body, res);
 	else if (change && n == 2 && strcmp(seg[0], "processes") == 0)
 		processes(m, seg[1], body, res);
+	else if (change && n == 2 && strcmp(seg[0], "sockets") == 0)
+		sockets(m, seg[1], res);
 	else if (change && (n == 2 || n == 4) && strcmp(seg[0], "apis") == 0)
 		apis(m, seg, n, body, res);
 	else

@@ -9,7 +9,9 @@
  *     (the same HTTP protocol as AWS's), one port per function;
  *   - one gateway port per HTTP API, turning each request into the payload
  *     2.0 event and the function's answer back into HTTP;
- *   - any other supervised process a local type asks for (a server);
+ *   - any other supervised process a local type asks for (a server), and
+ *     the listening sockets it owns for them (a load balancer's or a
+ *     server's address, kept while the processes behind it restart);
  * and restarts a crashed child with backoff. Compute resources have local
  * types (cli/local/registry.c) that talk to the supervisor through a small
  * control channel (HTTP on loopback, with a token from a 0600 file).
@@ -74,7 +76,8 @@ int dc_local_call(struct dc_local *l, const char *method, const char *path, cons
 int dc_local_stop(const char *state_dir, const char *stack);
 
 /* The supervisor's view for `status`: {"running": bool, "pid", "ports",
- * "processes": [{"name", "pid", "restarts", "alive"}]} (new reference). */
+ * "processes": [{"name", "pid", "restarts", "alive"}], "sockets": [{"name",
+ * "port"}]} (new reference). */
 json_t *dc_local_status(const char *state_dir, const char *stack);
 
 /* The hidden command's body: run the supervisor of `stack` until SIGTERM.

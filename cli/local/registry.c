@@ -1,6 +1,7 @@
-/* Resource types with a local implementation: compute. Every other type
- * (data: tables, buckets, objects, roles, log groups) is the AWS type
- * itself, pointed at the stack's local emulator. */
+/* Resource types with a local implementation: compute, and the load
+ * balancer in front of it. Every other type (data: tables, buckets,
+ * objects, roles, log groups; networks, file systems, clusters) is the AWS
+ * type itself, pointed at the stack's local emulator. */
 #include "local/local.h"
 #include "resources/resource.h"
 
@@ -9,6 +10,10 @@ extern const struct dc_resource_type dc_local_apigw_api;
 extern const struct dc_resource_type dc_local_apigw_integration;
 extern const struct dc_resource_type dc_local_apigw_route;
 extern const struct dc_resource_type dc_local_apigw_stage;
+extern const struct dc_resource_type dc_local_ec2_instance;
+extern const struct dc_resource_type dc_local_ecs_service;
+extern const struct dc_resource_type dc_local_ecs_task_definition;
+extern const struct dc_resource_type dc_local_elbv2_load_balancer;
 extern const struct dc_resource_type dc_local_lambda_function;
 extern const struct dc_resource_type dc_local_lambda_permission;
 /* END local types */
@@ -19,6 +24,10 @@ static const struct dc_resource_type *const types[] = {
 	&dc_local_apigw_integration,
 	&dc_local_apigw_route,
 	&dc_local_apigw_stage,
+	&dc_local_ec2_instance,
+	&dc_local_ecs_service,
+	&dc_local_ecs_task_definition,
+	&dc_local_elbv2_load_balancer,
 	&dc_local_lambda_function,
 	&dc_local_lambda_permission,
 	/* END local rows */

@@ -262,3 +262,120 @@ int dc_local_node_sdk(char **out, struct dc_res_ctx *ctx, const char *runtime_di
 	free(done);
 	return rc;
 }
+
+/* ---- a python3 for a server ---- */
+
+/* Module names only, since they go into a -c program. */
+static int module_names_ok(const json_t *modules)
+{
+	size_t i;
+	json_t *m;
+	json_array_foreach(modules, i, m) {
+		const char *s = json_string_value(m);
+		if (!s || !*s || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					  "0123456789_.") != strlen(s))
+			return 0;
+	}
+	return json_is_array(modules);
+}
+
+/* What python prints to stdout (one line) when it exits 0, else NULL. */
+static char *run_python(const char *python, const char *program)
+{
+	int pipefd[2];
+	/* Close-on-exec at once, so that no other thread's child holds the
+	 * write end and keeps the read below from ending. */
+	if (pipe(pipefd) < 0)
+		return NULL;
+	fcntl(pipefd[0], F_SETFD, FD_CLOEXEC);
+	fcntl(pipefd[1], F_SETFD, FD_CLOEXEC);
+	char *argv[] = { (char *)python, "-c", (char *)program, NULL };
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(pipefd[1], 1);
+		dup2(null, 2);
+		dc_local_close_from(3);
+		execv(python, argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	char line[PATH_MAX] = { 0 };
+	size_t got = 0;
+	ssize_t r;
+	while (pid > 0 && got < sizeof(line) - 1 && !strchr(line, '\n') &&
+	       (r = read(pipefd[0], line + got, sizeof(line) - 1 - got)) > 0)
+		got += (size_t)r;
+	close(pipefd[0]);
+	int status = 1;
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	line[strcspn(line, "\n")] = '\0';
+	if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || !line[0])
+		return NULL;
+	return dc_xstrdup(line);
+}
+
+/* "a, b.c_d: apt-get install python3-a python3-b-c" for modules a and
+ * b.c_d (Debian names a module's package python3-<top-level name>). */
+static int need_modules(const json_t *modules)
+{
+	struct dc_buf names = DC_BUF_INIT(DC_MAX_SMALL), pkgs = DC_BUF_INIT(DC_MAX_SMALL);
+	size_t i;
+	json_t *m;
+	json_array_foreach(modules, i, m) {
+		const char *s = json_string_value(m);
+		dc_buf_printf(&names, "%s%s", i ? ", " : "", s);
+		dc_buf_puts(&pkgs, " python3-");
+		for (size_t k = 0; s[k] && s[k] != '.'; k++)
+			dc_buf_putc(&pkgs, s[k] == '_' ? '-' : s[k]);
+	}
+	dc_error_set("the local target needs a python3 on PATH that can import %s: "
+		     "apt-get install%s", dc_buf_cstr(&names), dc_buf_cstr(&pkgs));
+	dc_buf_dispose(&names);
+	dc_buf_dispose(&pkgs);
+	return -1;
+}
+
+static char *import_program(const json_t *modules)
+{
+	struct dc_buf b = DC_BUF_INIT(DC_MAX_SMALL);
+	size_t i;
+	json_t *m;
+	dc_buf_puts(&b, "import sys");
+	json_array_foreach(modules, i, m)
+		dc_buf_printf(&b, "; import %s", json_string_value(m));
+	dc_buf_puts(&b, "; print(sys.executable)");
+	return dc_buf_take(&b);
+}
+
+int dc_local_python_with(char **out, const json_t *modules)
+{
+	if (!module_names_ok(modules))
+		return dc_error_set("python modules must be a list of module names");
+	const char *path = getenv("PATH");
+	char *copy = dc_xstrdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
+	char *program = import_program(modules), *save, *seen = dc_xstrdup("\n");
+	*out = NULL;
+	for (char *d = strtok_r(copy, ":", &save); d && !*out; d = strtok_r(NULL, ":", &save)) {
+		char *py = dc_xasprintf("%s/python3", *d ? d : ".");
+		char *real = realpath(py, NULL);
+		char *key = real ? dc_xasprintf("\n%s\n", real) : NULL;
+		/* /bin and /usr/bin are often one folder: ask each python once. */
+		if (key && access(py, X_OK) == 0 && !strstr(seen, key)) {
+			char *more = dc_xasprintf("%s%s", seen, key + 1);
+			free(seen);
+			seen = more;
+			*out = run_python(py, program);
+		}
+		free(key);
+		free(real);
+		free(py);
+	}
+	int rc = *out ? 0 : need_modules(modules);
+	free(seen);
+	free(program);
+	free(copy);
+	return rc;
+}

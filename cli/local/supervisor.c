@@ -140,6 +140,7 @@ struct sv_child *sv_child_add(const char *name, char **argv, char **envp, const 
 	c->log = sv_log_path(name);
 	c->wanted = 1;
 	c->backoff = BACKOFF_MIN_S;
+	c->listen_fd = -1;
 	c->next = sv.children;
 	sv.children = c;
 	sv.dirty = 1;
@@ -171,7 +172,77 @@ static void child_free(struct sv_child *c)
 	sv_strv_free(c->envp);
 	free(c->cwd);
 	free(c->log);
+	if (c->listen_fd >= 0)
+		close(c->listen_fd);
 	free(c);
+}
+
+/* ---- listening sockets ---- */
+
+struct sv_socket *sv_socket_find(const char *name)
+{
+	for (struct sv_socket *s = sv.sockets; s; s = s->next)
+		if (strcmp(s->name, name) == 0)
+			return s;
+	return NULL;
+}
+
+static int bind_loopback(int *fd_out, int *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof(a);
+	int one = 1;
+	/* As any server: the port is free again once closed, whatever its
+	 * connections left in TIME_WAIT. */
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, SOMAXCONN) < 0 || getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return dc_error_set("cannot listen on a loopback port: %s", strerror(e));
+	}
+	*fd_out = fd;
+	*port = ntohs(a.sin_port);
+	return 0;
+}
+
+int sv_socket_put(const char *name, int *port, char **why)
+{
+	struct sv_socket *s = sv_socket_find(name);
+	if (!s) {
+		int fd, p;
+		if (bind_loopback(&fd, &p) < 0) {
+			*why = dc_xstrdup(dc_error_last()->message);
+			return -1;
+		}
+		s = dc_xcalloc(1, sizeof(*s));
+		s->name = dc_xstrdup(name);
+		s->fd = fd;
+		s->port = p;
+		s->next = sv.sockets;
+		sv.sockets = s;
+		sv.dirty = 1;
+		sv_log("listening for '%s' on 127.0.0.1:%d", name, p);
+	}
+	*port = s->port;
+	return 0;
+}
+
+void sv_socket_delete(const char *name)
+{
+	for (struct sv_socket **p = &sv.sockets; *p; p = &(*p)->next) {
+		struct sv_socket *s = *p;
+		if (strcmp(s->name, name) != 0)
+			continue;
+		*p = s->next;
+		close(s->fd);
+		free(s->name);
+		free(s);
+		sv.dirty = 1;
+		return;
+	}
 }
 
 /* In the child between fork and exec: async-signal-safe calls only. */
@@ -190,7 +261,12 @@ static void exec_child(const struct sv_child *c, int logfd, pid_t parent)
 	dup2(null, 0);
 	dup2(logfd, 1);
 	dup2(logfd, 2);
-	dc_local_close_from(3);
+	/* dup2 onto itself would keep close-on-exec. */
+	if (c->listen_fd == 3)
+		fcntl(3, F_SETFD, 0);
+	else if (c->listen_fd >= 0)
+		dup2(c->listen_fd, 3);
+	dc_local_close_from(c->listen_fd >= 0 ? 4 : 3);
 	if (chdir(c->cwd) < 0 || execve(c->argv[0], c->argv, c->envp) < 0) {
 		ssize_t w = write(2, msg, sizeof(msg) - 1);
 		(void)w;
@@ -321,6 +397,7 @@ static json_t *child_json(const struct sv_child *c)
 json_t *sv_runtime_doc(void)
 {
 	json_t *children = json_array(), *fns = json_array(), *apis = json_array();
+	json_t *sockets = json_array();
 	for (struct sv_child *c = sv.children; c; c = c->next)
 		json_array_append_new(children, child_json(c));
 	for (struct sv_fn *f = sv.fns; f; f = f->next)
@@ -328,13 +405,16 @@ json_t *sv_runtime_doc(void)
 	for (struct sv_api *a = sv.apis; a; a = a->next)
 		json_array_append_new(apis, json_pack("{s:s, s:i}", "id", a->id, "port",
 						      dc_server_port(a->http)));
+	for (struct sv_socket *s = sv.sockets; s; s = s->next)
+		json_array_append_new(sockets, json_pack("{s:s, s:i}", "name", s->name, "port",
+							 s->port));
 	char url[64];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", sv.emulator_port);
-	return json_pack("{s:i, s:s, s:s, s:i, s:b, s:{s:s, s:i, s:s}, s:o, s:o, s:o}", "pid",
+	return json_pack("{s:i, s:s, s:s, s:i, s:b, s:{s:s, s:i, s:s}, s:o, s:o, s:o, s:o}", "pid",
 			 (int)getpid(), "stack", sv.stack, "token", sv.token, "control_port",
 			 sv.control ? dc_server_port(sv.control) : 0, "ready", sv.emulator_ready,
 			 "emulator", "url", url, "port", sv.emulator_port, "epoch", sv.epoch,
-			 "processes", children, "functions", fns, "apis", apis);
+			 "processes", children, "functions", fns, "apis", apis, "sockets", sockets);
 }
 
 static void write_runtime(void)
@@ -514,6 +594,8 @@ static void teardown(void)
 		next = c->next;
 		child_free(c);
 	}
+	while (sv.sockets)
+		sv_socket_delete(sv.sockets->name);
 	free(sv.dir);
 	free(sv.stack);
 	pthread_mutex_destroy(&sv.mu);

@@ -29,7 +29,21 @@ struct sv_child {
 	/* Called (lock held) when the process has exited. */
 	void (*on_exit)(struct sv_child *c);
 	void *owner;
+	int listen_fd;     /* -1, or a listening socket (its own copy) the
+			    * process gets as descriptor 3, as systemd's
+			    * socket activation hands one over */
 	struct sv_child *next;
+};
+
+/* A listening socket the supervisor owns: it stands for a load balancer or
+ * a server's address. Processes given it accept on it together, so the
+ * kernel spreads connections over them, and a connection made while they
+ * restart waits in its backlog instead of being refused. */
+struct sv_socket {
+	char *name;
+	int fd;
+	int port;
+	struct sv_socket *next;
 };
 
 struct sv_inv;
@@ -68,6 +82,7 @@ struct sv {
 	struct sv_child *children;
 	struct sv_fn *fns;
 	struct sv_api *apis;
+	struct sv_socket *sockets;
 	struct dc_server *control;
 	int emulator_port;
 	char epoch[33];
@@ -89,6 +104,12 @@ struct sv_child *sv_child_add(const char *name, char **argv, char **envp, const 
 /* With sv.mu held: stop the child and wait until it has exited; it is
  * freed then. */
 void sv_child_remove(struct sv_child *c);
+/* With sv.mu held: the socket of that name, made (on a free loopback
+ * port) when there is none; 0 and its port, or -1 with *why (malloc'ed). */
+int sv_socket_put(const char *name, int *port, char **why);
+struct sv_socket *sv_socket_find(const char *name);
+/* Close it; processes holding it keep their copy until they stop. */
+void sv_socket_delete(const char *name);
 /* The log file path for a child named `name` (malloc'ed). */
 char *sv_log_path(const char *name);
 /* A NULL-terminated environment: the supervisor's own without AWS_*

@@ -94,6 +94,8 @@ static int instance_prepare(struct dc_res_ctx *ctx, const json_t *props, json_t 
 	if (rc == 0) {
 		dc_sha256_hex(hex, s.user_data.ptr ? s.user_data.ptr : "", s.user_data.len);
 		*out = json_deep_copy(props);
+		/* For the local target only (cli/local/types.h): no change here. */
+		json_object_del(*out, "local");
 		json_object_set_new(*out, "user_data_sha256", json_string(hex));
 	}
 	spec_dispose(&s);

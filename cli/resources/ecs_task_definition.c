@@ -84,6 +84,8 @@ static int td_prepare(struct dc_res_ctx *ctx, const json_t *props, json_t **out)
 	int rc = env_files(&values, hashes, ctx, files);
 	if (rc == 0) {
 		*out = json_deep_copy(props);
+		/* For the local target only (cli/local/types.h): no change here. */
+		json_object_del(*out, "local");
 		json_object_set(*out, "env_files_sha256", hashes);
 	}
 	json_decref(values);

@@ -1,10 +1,12 @@
-"""The local target: `up --target local` of each Lambda architecture runs on
-this machine with no AWS account (a supervisor, moto as the emulator, the
+"""The local target: `up --target local` of each architecture runs on this
+machine with no AWS account (a supervisor, moto as the emulator, the
 functions as real Python and Node processes, or C++ and Rust handlers
-compiled here, under a Lambda Runtime API, a local gateway), answers over
-HTTP, survives a killed function process, and `destroy` leaves no process,
-port or file behind, even when the supervisor itself was killed. Checked
-from outside: HTTP, /proc, sockets.
+compiled here, under a Lambda Runtime API, a local gateway; the server
+architectures (fastapi-ec2, k8s, fargate-ecs) run the template's FastAPI app
+under uvicorn on sockets the supervisor holds), answers over HTTP, survives
+a killed process, and `destroy` leaves no process, port or file behind, even
+when the supervisor itself was killed. Checked from outside: HTTP, /proc,
+sockets.
 
 These tests need no moto from the harness (the supervisor starts its own)."""
 import json
@@ -34,6 +36,7 @@ def local_env(env, path=None, extra=None):
     e = {"DEPLOYCTL_STATE_DIR": os.path.join(env.home, "state"), "DEPLOYCTL_CACHE_DIR": CACHE,
          # The user's AWS settings must not matter to a local stack.
          "AWS_ENDPOINT_URL": None, "AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None,
+         "AWS_SESSION_TOKEN": None,
          "AWS_REGION": None,
          # The supervisor runs on in the background: sanitizer reports of
          # every deployctl process go to files, checked by expect_clean.
@@ -47,9 +50,10 @@ def local_env(env, path=None, extra=None):
     return e
 
 
-def local_up(env, arch, name, path=None, check=True, timeout=300, extra=None):
+def local_up(env, arch, name, path=None, check=True, timeout=300, extra=None, params=()):
     started = time.monotonic()
     r = env.run("-o", "json", "up", arch, "--name", name, "--target", "local",
+                *[a for p in params for a in ("--param", p)],
                 env=local_env(env, path, extra), timeout=timeout)
     took = time.monotonic() - started
     env.last_stderr = r.stderr.decode()
@@ -84,6 +88,7 @@ def ports_of(local):
     ports = [local["control_port"], local["emulator"]["port"]]
     ports += [a["port"] for a in local["apis"]]
     ports += [f["runtime_port"] for f in local["functions"]]
+    ports += [s["port"] for s in local.get("sockets") or []]
     return ports
 
 
@@ -284,6 +289,136 @@ def test_local_compiled_handler_edit(env):
     local = status(env, name)["local"]
     local_destroy(env, name)
     expect_gone(env, name, pids_of(local), ports_of(local))
+
+
+APP = os.path.join(ROOT, "templates", "common", "fastapi", "app.py")
+
+
+def servers(local):
+    return sorted((p for p in local["processes"] if p["name"].startswith("proc:")),
+                  key=lambda p: p["name"])
+
+
+def expect_template_app(env, name, procs):
+    """Each server runs the template's own app.py, from the stack's local
+    folder, under uvicorn."""
+    stack_dir = os.path.realpath(os.path.join(env.home, "state", "local", name))
+    with open(APP, "rb") as f:
+        app = f.read()
+    for p in procs:
+        cwd = read_proc(p["pid"], "cwd")
+        expect(cwd.startswith(stack_dir + "/"), "%s runs in %r" % (p["name"], cwd))
+        with open(os.path.join(cwd, "app.py"), "rb") as f:
+            expect_eq(f.read(), app, "app.py of %s" % p["name"])
+        argv = read_proc(p["pid"], "cmdline").split("\0")
+        expect("uvicorn" in argv and "app:app" in argv, "%s argv %r" % (p["name"], argv))
+
+
+def server_lifecycle(env, arch, tasks=1, counter_kept=False, params=()):
+    """up -> /hits 1, 2 and the page -> a killed server process is started
+    again (the counter kept only where it lives in a file) -> destroy leaves
+    nothing behind."""
+    name = "loc-" + arch[:12]
+    doc, took = local_up(env, arch, name, params=params)
+    url = doc["url"]
+    expect(url.startswith("http://127.0.0.1:"), "url %r" % url)
+    expect_eq(get(url + "hits"), (200, "1"), "first /hits")
+    expect_eq(get(url + "hits"), (200, "2"), "second /hits")
+    with open(PAGE, encoding="utf-8") as f:
+        expect_eq(get(url), (200, f.read()), "the page")
+    expect_eq(get(url + "nowhere")[0], 404, "unknown route")
+
+    st = status(env, name)
+    local = st["local"]
+    expect(local["running"], "supervisor running %r" % local)
+    expect_eq((st["target"], st["region"]), ("local", "local"), "target and region in state")
+    procs = servers(local)
+    expect_eq(len(procs), tasks, "server processes %r" % procs)
+    expect_template_app(env, name, procs)
+    pids, ports = pids_of(local), ports_of(local)
+    again, _ = local_up(env, arch, name, params=params)
+    expect_eq((again["url"], again["aws_calls"]), (url, 0), "a second up")
+
+    victim = procs[0]
+    os.kill(victim["pid"], signal.SIGKILL)
+
+    def restarted():
+        now = [p for p in servers(status(env, name)["local"]) if p["name"] == victim["name"]]
+        return now and now[0]["pid"] not in (0, victim["pid"]) and now[0]["restarts"] >= 1
+    wait_until(restarted, 10, "the killed server process to be started again")
+    # The socket outlives the process: this waits in its backlog, if need be.
+    expect_eq(get(url + "hits"), (200, "3" if counter_kept else "1"),
+              "/hits after a server process was killed")
+    local = status(env, name)["local"]
+    pids += pids_of(local)
+    return name, url, local, pids, ports, took
+
+
+def finish(env, arch, name, pids, ports, took):
+    local_destroy(env, name)
+    expect_gone(env, name, pids, ports)
+    print("     %s: up --target local %.1f s" % (arch, took))
+
+
+def test_local_fastapi_ec2(env):
+    name, _, _, pids, ports, took = server_lifecycle(env, "fastapi-ec2")
+    finish(env, "fastapi-ec2", name, pids, ports, took)
+
+
+def test_local_k8s(env):
+    name, _, _, pids, ports, took = server_lifecycle(env, "k8s")
+    finish(env, "k8s", name, pids, ports, took)
+
+
+def test_local_fargate_ecs(env):
+    """Two tasks behind the load balancer's socket, the counter in a file in
+    the folder standing for the EFS access point: it survives a killed task,
+    and 50 concurrent /hits spread over both tasks lose no increment."""
+    import concurrent.futures
+    name, url, local, pids, ports, took = server_lifecycle(
+        env, "fargate-ecs", tasks=2, counter_kept=True, params=["desired_count=2"])
+    expect_eq(len(local["sockets"]), 1, "one load balancer socket %r" % local["sockets"])
+    expect_eq(url, "http://127.0.0.1:%d/" % local["sockets"][0]["port"], "the url")
+
+    def hit(_):
+        return int(get(url + "hits", timeout=60)[1])
+    with concurrent.futures.ThreadPoolExecutor(50) as pool:
+        got = sorted(pool.map(hit, range(50)))
+    expect_eq(got, list(range(4, 54)), "50 concurrent /hits")
+    efs = os.path.join(env.home, "state", "local", name, "efs")
+    counts = [os.path.join(d, "count") for d, _, files in os.walk(efs) if "count" in files]
+    expect_eq(len(counts), 1, "one count file under %s" % efs)
+    with open(counts[0]) as f:
+        expect_eq(f.read().strip(), "53", "the count on the 'EFS' folder")
+    finish(env, "fargate-ecs", name, pids, ports, took)
+
+
+def test_local_without_fastapi(env):
+    # The only python3 on PATH runs without its site-packages.
+    name = "loc-nofastapi"
+    path = path_without(env, wrap={"python3": "#!/bin/sh\nexec REAL -S \"$@\"\n"})
+    r = local_up(env, "fastapi-ec2", name, path=path, check=False)
+    expect_one_line_failure(r, "apt-get install python3-fastapi python3-uvicorn")
+    local = status(env, name)["local"]
+    expect_eq(servers(local), [], "server processes")
+    local_destroy(env, name)
+    expect_gone(env, name, pids_of(local), ports_of(local))
+
+
+def test_local_prop_changes_nothing_on_aws(env):
+    """The AWS types drop the `local` prop before props are compared, so
+    adding it to a template leaves a stack already on AWS as it is."""
+    from resource_driver import drive
+    for arch, rid in (("fastapi-ec2", "server"), ("k8s", "server"), ("fargate-ecs", "task")):
+        tdir = os.path.join(ROOT, "templates", arch)
+        with open(os.path.join(tdir, "stack.json")) as f:
+            res = json.load(f)["resources"][rid]
+        expect("local" in res["props"], "%s %s has a local prop" % (arch, rid))
+        bare = {k: v for k, v in res["props"].items() if k != "local"}
+        with_local = drive(env, "prepare", res["type"], res["props"], template_dir=tdir)
+        without = drive(env, "prepare", res["type"], bare, template_dir=tdir)
+        expect_eq(with_local.ok(arch).value(), without.ok(arch).value(),
+                  "%s %s prepared on AWS" % (arch, rid))
 
 
 def test_local_supervisor_killed_then_destroy(env):
