@@ -197,7 +197,8 @@ static int bind_loopback(int *fd_out, int *port)
 	/* As any server: the port is free again once closed, whatever its
 	 * connections left in TIME_WAIT. */
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, SOMAXCONN) < 0 || getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, SOMAXCONN) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
 		int e = errno;
 		if (fd >= 0)
 			close(fd);
@@ -212,7 +213,7 @@ int sv_socket_put(const char *name, int *port, char **why)
 {
 	struct sv_socket *s = sv_socket_find(name);
 	if (!s) {
-		int fd, p;
+		int fd = -1, p = 0;
 		if (bind_loopback(&fd, &p) < 0) {
 			*why = dc_xstrdup(dc_error_last()->message);
 			return -1;

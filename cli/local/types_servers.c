@@ -192,6 +192,8 @@ char *dc_local_lb_socket(const char *name)
 
 static int instance_prepare(struct dc_res_ctx *ctx, const json_t *props, json_t **out)
 {
+	if (!json_object_get(props, "local"))
+		return dc_type_ec2_instance.prepare(ctx, props, out);
 	return dc_local_prepare_with(out, ctx, &dc_type_ec2_instance, props);
 }
 
@@ -225,6 +227,10 @@ static int instance_create(struct dc_res_ctx *ctx, const json_t *props, json_t *
 	json_t *spec = NULL;
 	int port = 0;
 	*attrs = NULL;
+	/* An instance that runs no app of its own (a k3s agent) is only made
+	 * in the emulator: no Kubernetes runs here. */
+	if (!json_object_get(props, "local"))
+		return dc_type_ec2_instance.create(ctx, props, attrs);
 	/* What this machine lacks is said before anything is made. */
 	int rc = dc_local_need(ctx) < 0 || dc_local_server_command(&spec, ctx, props) < 0 ? -1 : 0;
 	if (rc == 0)
