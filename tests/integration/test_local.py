@@ -25,6 +25,7 @@ from harness import ROOT, expect, expect_eq, expect_ok
 from stacks import ARCHS, copy_templates
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "app"))
 import toolchain  # noqa: E402
 
 PAGE = os.path.join(ROOT, "templates", "common", "index.html")
@@ -184,6 +185,25 @@ def function_pid(local):
     return fns[0]["pid"]
 
 
+def expect_user_view(env, name, url):
+    """What a user of the stack sees: the page in headless Chromium counts up
+    when its button is clicked, and `bench -n 200` of the stack (from state,
+    as `deployctl bench` finds it) has no error."""
+    import test_page
+    count = int(get(url + "hits")[1])
+    dom = test_page.dump_dom(url + "?autoclick=3")
+    expect('data-autoclick-done="3"' in dom, "the page's clicks did not finish:\n" + dom[:2000])
+    expect_eq(test_page.element_text(dom, "count"), str(count + 3), "count shown after 3 clicks")
+    expect_eq(test_page.element_text(dom, "error"), "", "error shown")
+    r = env.run("-o", "json", "bench", name, "-n", "200", env=local_env(env), timeout=300)
+    expect_ok(r, "bench %s" % name)
+    rows = json.loads(r.stdout)["rows"]
+    expect_eq([row["name"] for row in rows], [name], "benched stacks")
+    lat = rows[0]["latency"]
+    expect_eq((lat["requests"], lat["ok"], sum(lat["errors"].values())), (200, 200, 0),
+              "bench -n 200: requests, ok, errors")
+
+
 def lifecycle(env, arch, timeout=300):
     name = "loc-" + arch.replace("lambda-", "")[:16]
     doc, took = local_up(env, arch, name, timeout=timeout)
@@ -212,6 +232,7 @@ def lifecycle(env, arch, timeout=300):
     restarted = [p for p in local["processes"] if p["name"].startswith("fn:")][0]
     expect(restarted["restarts"] >= 1 and restarted["alive"], "restart %r" % restarted)
     pids += pids_of(local)
+    expect_user_view(env, name, url)
     peak = supervisor_peak_kb(local["pid"])
 
     local_destroy(env, name)
@@ -354,20 +375,21 @@ def server_lifecycle(env, arch, tasks=1, counter_kept=False, params=()):
     return name, url, local, pids, ports, took
 
 
-def finish(env, arch, name, pids, ports, took):
+def finish(env, arch, name, url, pids, ports, took):
+    expect_user_view(env, name, url)
     local_destroy(env, name)
     expect_gone(env, name, pids, ports)
     print("     %s: up --target local %.1f s" % (arch, took))
 
 
 def test_local_fastapi_ec2(env):
-    name, _, _, pids, ports, took = server_lifecycle(env, "fastapi-ec2")
-    finish(env, "fastapi-ec2", name, pids, ports, took)
+    name, url, _, pids, ports, took = server_lifecycle(env, "fastapi-ec2")
+    finish(env, "fastapi-ec2", name, url, pids, ports, took)
 
 
 def test_local_k8s(env):
-    name, _, _, pids, ports, took = server_lifecycle(env, "k8s")
-    finish(env, "k8s", name, pids, ports, took)
+    name, url, _, pids, ports, took = server_lifecycle(env, "k8s")
+    finish(env, "k8s", name, url, pids, ports, took)
 
 
 def test_local_fargate_ecs(env):
@@ -390,7 +412,7 @@ def test_local_fargate_ecs(env):
     expect_eq(len(counts), 1, "one count file under %s" % efs)
     with open(counts[0]) as f:
         expect_eq(f.read().strip(), "53", "the count on the 'EFS' folder")
-    finish(env, "fargate-ecs", name, pids, ports, took)
+    finish(env, "fargate-ecs", name, url, pids, ports, took)
 
 
 def test_local_without_fastapi(env):
