@@ -122,17 +122,10 @@ bench: deployctl build/rel/tools/sigv4_driver build/rel/tools/maxrss build/rel/t
 
 # The whole job on this machine, no AWS account: up (local target), bench,
 # the table and an HTML report, destroy. DEMO_N requests per stack.
-DEMO_ARCHS ?= lambda-python-dynamodb lambda-python-s3 lambda-js-dynamodb
+DEMO_ARCHS ?= $(sort $(patsubst templates/%/stack.json,%,$(wildcard templates/*/stack.json)))
 DEMO_N ?= 500
 demo: deps deployctl
-	@state=$$(mktemp -d /tmp/deployctl-demo-XXXXXX); export DEPLOYCTL_STATE_DIR=$$state; \
-	trap './deployctl -q destroy --all; rm -rf "$$state"' EXIT; set -e; \
-	for arch in $(DEMO_ARCHS); do \
-		echo "== up $$arch --target local"; ./deployctl up $$arch --target local; \
-	done; \
-	echo "== bench -n $(DEMO_N)"; \
-	./deployctl bench -n $(DEMO_N) --report deployctl-report.html; \
-	echo "report: deployctl-report.html"
+	@sh tests/tools/demo.sh ./deployctl $(DEMO_N) deployctl-report.html $(DEMO_ARCHS)
 
 install: deployctl
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -168,17 +168,21 @@ int dc_local_server_command(json_t **out, struct dc_res_ctx *ctx, const json_t *
 		return local ? dc_error_set("local: \"imports\" must be a list") : -1;
 	}
 	json_array_append_new(modules, json_string("uvicorn"));
-	int rc = dc_local_python_with(&python, modules);
+	char *runtime = dc_local_runtime_dir(ctx);
+	int rc = runtime ? dc_local_python_with(&python, modules) : -1;
 	if (rc == 0) {
 		json_t *env = string_env(json_object_get(local, "env"));
 		json_object_set_new(env, "PYTHONDONTWRITEBYTECODE", json_string("1"));
 		json_object_set_new(env, "PYTHONUNBUFFERED", json_string("1"));
-		/* The socket is descriptor 3 (see control.c). */
-		*out = json_pack("{s:[s, s, s, s, s, s, s], s:o}", "argv", python, "-m", "uvicorn",
-				 json_string_value(json_object_get(local, "asgi")), "--fd", "3",
-				 "--no-access-log", "env", env);
+		/* The socket is descriptor 3 (see control.c), served by uvicorn
+		 * through the runtime's launcher (why: uvicorn_socket.py). */
+		char *launcher = dc_xasprintf("%s/uvicorn_socket.py", runtime);
+		*out = json_pack("{s:[s, s, s], s:o}", "argv", python, launcher,
+				 json_string_value(json_object_get(local, "asgi")), "env", env);
+		free(launcher);
 	}
 	json_decref(modules);
+	free(runtime);
 	free(python);
 	return rc;
 }

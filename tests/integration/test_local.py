@@ -332,7 +332,8 @@ def expect_template_app(env, name, procs):
         with open(os.path.join(cwd, "app.py"), "rb") as f:
             expect_eq(f.read(), app, "app.py of %s" % p["name"])
         argv = read_proc(p["pid"], "cmdline").split("\0")
-        expect("uvicorn" in argv and "app:app" in argv, "%s argv %r" % (p["name"], argv))
+        expect(argv[1].endswith("/uvicorn_socket.py") and argv[2] == "app:app",
+               "%s argv %r" % (p["name"], argv))
 
 
 def server_lifecycle(env, arch, tasks=1, counter_kept=False, params=()):

@@ -48,3 +48,11 @@ def build_env():
 def build_dir(code_sha256, kind, arch="x86_64"):
     """Where deployctl keeps a build (cli/resources/lambda_build.h)."""
     return os.path.join(CACHE, "deployctl", "build", "%s-%s-%s" % (code_sha256, kind, arch))
+
+
+if __name__ == "__main__":
+    # `eval "$(python3 tests/tools/toolchain.py)"`: the same settings for a
+    # shell (make demo).
+    import shlex
+    for k, v in sorted(build_env().items()):
+        print("export %s=%s" % (k, shlex.quote(v)))
