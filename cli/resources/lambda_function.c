@@ -506,19 +506,12 @@ static int fn_prepare(struct dc_res_ctx *ctx, const json_t *props, json_t **out)
 	return 0;
 }
 
-/* A literal string prop, or NULL when absent or still a reference. */
-static const char *literal(const json_t *props, const char *key)
-{
-	const char *v = str_at(props, key);
-	return v && !strstr(v, "${") ? v : NULL;
-}
-
 /* Compile before up changes anything; the build is cached, so prepare then
  * finds it done. */
 static int fn_precheck(struct dc_res_ctx *ctx, const json_t *props)
 {
-	struct fn f = { .code = literal(props, "code"), .build = literal(props, "build"),
-			.arch = literal(props, "architecture") };
+	struct fn f = { .code = str_at(props, "code"), .build = str_at(props, "build"),
+			.arch = str_at(props, "architecture") };
 	if (!f.code || !f.build)
 		return 0;
 	if (!f.arch)

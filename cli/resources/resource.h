@@ -62,8 +62,8 @@ struct dc_resource_type {
 	/* Optional: work on this machine that needs neither AWS nor another
 	 * resource (compiling a function's code), done by `up` before its first
 	 * change, so that a missing compiler stops it with nothing made. props
-	 * are the template's, references not yet resolved: only literal values
-	 * count. ctx has no AWS client. */
+	 * are those the template's params alone resolve (a prop that references
+	 * another resource is left out). ctx has no AWS client. */
 	int (*precheck)(struct dc_res_ctx *ctx, const json_t *props);
 
 	/* Create the resource and wait until it is usable. If a previous run

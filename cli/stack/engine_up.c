@@ -227,6 +227,28 @@ static int write_outputs(struct engine *e)
 	return rc;
 }
 
+/* ${param} lookups only: before the first change no resource has attrs. */
+static int param_lookup(void *arg, const char *id, const char *name, json_t **out)
+{
+	const struct dc_template *t = arg;
+	*out = id ? NULL : json_object_get(t->params, name);
+	return *out ? 0 : DC_ENOTFOUND;
+}
+
+/* The props that resolve from params alone; the others are left out. */
+static json_t *param_props(const struct dc_template *t, const json_t *props)
+{
+	json_t *out = json_object();
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)props, k, v) {
+		json_t *r;
+		if (dc_refs_resolve(&r, v, param_lookup, (void *)t) == 0)
+			json_object_set_new(out, k, r);
+	}
+	return out;
+}
+
 /* What each type can check on this machine, before the first change. */
 static int precheck(struct engine *e, const char *target)
 {
@@ -238,7 +260,10 @@ static int precheck(struct engine *e, const char *target)
 			continue;
 		engine_ctx(e, NULL, r->id, &ctx);
 		ctx.arch = e->t->arch;
-		if (type->precheck(&ctx, r->props) < 0)
+		json_t *props = param_props(e->t, r->props);
+		int rc = type->precheck(&ctx, props);
+		json_decref(props);
+		if (rc < 0)
 			return -1;
 	}
 	return 0;
