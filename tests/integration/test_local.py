@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import socket
-import tempfile
 import time
 import urllib.error
 import urllib.request
