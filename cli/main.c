@@ -47,6 +47,8 @@ static const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
 
 static struct dc_cli cli;
 static const char *output_arg;
+static const char *connect_timeout_arg;
+static const char *read_timeout_arg;
 static int help_flag;
 static int version_flag;
 
@@ -56,6 +58,8 @@ static const struct dc_opt global_opts[] = {
 	{ DC_OPT_STRING, "endpoint-url", 0, &cli.endpoint_url, "URL", "send every request to URL" },
 	{ DC_OPT_STRING, "state-dir", 0, &cli.state_dir, "DIR", "state directory (else DEPLOYCTL_STATE_DIR, .deployctl)" },
 	{ DC_OPT_STRING, "output", 'o', &output_arg, "text|json|csv", "output format (default text; csv: bench and cost)" },
+	{ DC_OPT_STRING, "cli-connect-timeout", 0, &connect_timeout_arg, "SECONDS", "wait this long for a connection (default 10)" },
+	{ DC_OPT_STRING, "cli-read-timeout", 0, &read_timeout_arg, "SECONDS", "give up when an answer stalls this long (default 60)" },
 	{ DC_OPT_FLAG, "debug", 0, &cli.debug, NULL, "log requests and answers on stderr, secrets redacted" },
 	{ DC_OPT_FLAG, "quiet", 'q', &cli.quiet, NULL, "print results only, no progress" },
 	{ DC_OPT_FLAG, "help", 'h', &help_flag, NULL, "show help" },
@@ -130,6 +134,18 @@ static int parse_output(void)
 	return 0;
 }
 
+/* A timeout in whole seconds, as the AWS CLI's --cli-read-timeout takes it. */
+static int parse_seconds(long *out, const char *arg, const char *name)
+{
+	char *end;
+	long n = arg ? strtol(arg, &end, 10) : 0;
+	if (arg && (end == arg || *end || n < 1 || n > 3600))
+		return dc_cli_usage_error("--%s must be a whole number of seconds from 1 to 3600, "
+					  "not '%s'", name, arg);
+	*out = n * 1000;
+	return 0;
+}
+
 /* Central setup for a command's flags, so no command repeats it. */
 static int setup(const struct dc_command *cmd)
 {
@@ -141,6 +157,8 @@ static int setup(const struct dc_command *cmd)
 		.config = { cli.profile, cli.region, cli.endpoint_url },
 		.debug = cli.debug ? stderr : NULL,
 		.need_region = (cmd->flags & DC_CMD_NEEDS_REGION) != 0,
+		.connect_timeout_ms = cli.connect_timeout_ms,
+		.read_timeout_ms = cli.read_timeout_ms,
 	};
 	if (dc_aws_new(&cli.aws, &opt) < 0)
 		return dc_cli_fail(DC_EXIT_FAILED);
@@ -172,7 +190,11 @@ static int run(const struct dc_command *cmd, int argc, char **argv)
 		code = DC_EXIT_OK;
 		goto done;
 	}
-	if ((code = parse_output()) != 0 || (code = setup(cmd)) != 0)
+	if ((code = parse_output()) != 0 ||
+	    (code = parse_seconds(&cli.connect_timeout_ms, connect_timeout_arg,
+				  "cli-connect-timeout")) != 0 ||
+	    (code = parse_seconds(&cli.read_timeout_ms, read_timeout_arg, "cli-read-timeout")) != 0 ||
+	    (code = setup(cmd)) != 0)
 		goto done;
 	code = cmd->fn(&cli, &args);
 done:

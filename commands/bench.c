@@ -273,6 +273,8 @@ static void lambda_steps(struct run *r, struct target *t)
 		.config = { r->cli->profile, t->region, r->cli->endpoint_url },
 		.debug = r->cli->debug ? stderr : NULL,
 		.need_region = 1,
+		.connect_timeout_ms = r->cli->connect_timeout_ms,
+		.read_timeout_ms = r->cli->read_timeout_ms,
 	};
 	if (dc_aws_new(&aws, &opt) < 0) {
 		fail_note(r, t, "no AWS client");

@@ -36,6 +36,8 @@ struct dc_cli {
 	int debug;
 	int quiet;
 	const char *state_dir;
+	long connect_timeout_ms; /* --cli-connect-timeout; 0: the default */
+	long read_timeout_ms;    /* --cli-read-timeout; 0: the default */
 	struct dc_aws *aws;     /* set when the command has DC_CMD_NEEDS_AWS */
 	struct dc_state *state; /* set when the command has DC_CMD_NEEDS_STATE */
 };

@@ -45,6 +45,8 @@ static int fetch_live(struct dc_costing *c, const struct dc_cli *cli, const char
 	struct dc_aws_options opt = {
 		.config = { cli->profile, PRICING_REGION, cli->endpoint_url },
 		.debug = cli->debug ? stderr : NULL,
+		.connect_timeout_ms = cli->connect_timeout_ms,
+		.read_timeout_ms = cli->read_timeout_ms,
 	};
 	int rc = dc_cost_read_json(&live, path);
 	if (rc == 0)

@@ -6,9 +6,16 @@
 #include "stack/state.h"
 #include "util/error.h"
 
+struct shown {
+	struct dc_cli *cli;
+	long n;
+};
+
 static int print_entry(const struct dc_state_entry *e, void *arg)
 {
-	struct dc_cli *cli = arg;
+	struct shown *shown = arg;
+	struct dc_cli *cli = shown->cli;
+	shown->n++;
 	struct tm tm;
 	char when[32];
 	gmtime_r(&e->when, &tm);
@@ -29,7 +36,12 @@ int cmd_history(struct dc_cli *cli, const struct dc_strlist *args)
 {
 	if (args->n > 1)
 		return dc_cli_usage_error("history takes at most one stack NAME");
-	if (dc_state_history(cli->state, args->n ? args->v[0] : NULL, print_entry, cli) < 0)
+	struct shown shown = { cli, 0 };
+	if (dc_state_history(cli->state, args->n ? args->v[0] : NULL, print_entry, &shown) < 0)
 		return dc_cli_fail(DC_EXIT_FAILED);
+	/* A name that no commit touched is a typo, not an empty history. */
+	if (args->n && shown.n == 0)
+		return dc_cli_usage_error("no stack '%s' in the history; see 'deployctl list'",
+					  args->v[0]);
 	return DC_EXIT_OK;
 }

@@ -37,7 +37,9 @@ int dc_aws_new(struct dc_aws **out, const struct dc_aws_options *opt)
 				    "or add 'region = ...' to the profile in ~/.aws/config");
 	}
 	struct dc_aws *aws = dc_xcalloc(1, sizeof(*aws));
-	struct dc_http_options hopt = { .ca_bundle = cfg->ca_bundle, .debug = opt->debug };
+	struct dc_http_options hopt = { .ca_bundle = cfg->ca_bundle, .debug = opt->debug,
+					.connect_timeout_ms = opt->connect_timeout_ms,
+					.stall_timeout_ms = opt->read_timeout_ms };
 	aws->cfg = cfg;
 	aws->http = dc_http_new(&hopt);
 	aws->quota = (struct dc_retry_quota)DC_RETRY_QUOTA_INIT;
@@ -76,6 +78,20 @@ long dc_aws_request_count(const struct dc_aws *aws)
 	return aws->requests;
 }
 
+/* Fresh credentials that have already expired would only earn an
+ * ExpiredToken from every call; botocore refuses them too. */
+static int check_not_expired(const struct dc_credentials *c)
+{
+	if (!c->expiration || c->expiration > time(NULL))
+		return 0;
+	struct tm tm;
+	char when[32];
+	gmtime_r(&c->expiration, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return dc_error_set("the AWS credentials from %s expired at %s; refresh them", c->source,
+			    when);
+}
+
 int dc_aws_credentials(struct dc_aws *aws, const struct dc_credentials **out)
 {
 	if (!aws->have_creds || dc_credentials_expiring(&aws->creds, time(NULL),
@@ -83,6 +99,10 @@ int dc_aws_credentials(struct dc_aws *aws, const struct dc_credentials **out)
 		struct dc_credentials fresh = { 0 };
 		if (dc_credentials_resolve(&fresh, aws->cfg, aws) < 0)
 			return -1;
+		if (check_not_expired(&fresh) < 0) {
+			dc_credentials_dispose(&fresh);
+			return -1;
+		}
 		dc_credentials_dispose(&aws->creds);
 		aws->creds = fresh;
 		aws->have_creds = 1;

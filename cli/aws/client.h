@@ -21,6 +21,10 @@ struct dc_aws_options {
 	/* Fixed credentials (the local target's emulator), used instead of
 	 * the provider chain; copied. NULL: the chain. */
 	const struct dc_credentials *credentials;
+	/* --cli-connect-timeout and --cli-read-timeout: how long to wait for a
+	 * connection, and for the next byte of an answer; 0: 10 s and 60 s. */
+	long connect_timeout_ms;
+	long read_timeout_ms;
 };
 
 int dc_aws_new(struct dc_aws **out, const struct dc_aws_options *opt);

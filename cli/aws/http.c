@@ -21,6 +21,7 @@ struct dc_http {
 	size_t max_response;
 	char *ca_bundle;
 	FILE *debug;
+	long connect_s, stall_s, total_s; /* the timeouts, for messages */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -95,6 +96,9 @@ static void setup_handle(struct dc_http *http, const struct dc_http_options *opt
 	long total_ms = opt->timeout_ms > 0 ? opt->timeout_ms : DEFAULT_TIMEOUT_MS;
 	long stall_ms = opt->stall_timeout_ms > 0 ? opt->stall_timeout_ms
 						  : DEFAULT_STALL_TIMEOUT_MS;
+	http->connect_s = (connect_ms + 999) / 1000;
+	http->stall_s = (stall_ms + 999) / 1000;
+	http->total_s = (total_ms + 999) / 1000;
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, http->errbuf);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -325,9 +329,6 @@ static int network_failure(CURLcode rc, const char *host, const char *why)
 	case CURLE_COULDNT_CONNECT:
 		dc_error_set("cannot connect to '%s': %s", host, why);
 		break;
-	case CURLE_OPERATION_TIMEDOUT:
-		dc_error_set("request to '%s' timed out: %s", host, why);
-		break;
 	case CURLE_PARTIAL_FILE:
 		dc_error_set("response from '%s' was cut short: %s", host, why);
 		break;
@@ -341,6 +342,22 @@ static int network_failure(CURLcode rc, const char *host, const char *why)
 		dc_error_set("connection to '%s' failed: %s", host, why);
 		break;
 	}
+	return DC_ENETWORK;
+}
+
+/* In our words, not curl's: which limit ran out, and the option for it. */
+static int timed_out(struct dc_http *http, const char *host)
+{
+	curl_off_t connected = 0;
+	curl_easy_getinfo(http->curl, CURLINFO_CONNECT_TIME_T, &connected);
+	if (!connected)
+		dc_error_set("cannot connect to '%s': no answer in %ld s (--cli-connect-timeout)",
+			     host, http->connect_s);
+	else if (strstr(http->errbuf, "too slow"))
+		dc_error_set("request to '%s' timed out: no answer in %ld s (--cli-read-timeout)",
+			     host, http->stall_s);
+	else
+		dc_error_set("request to '%s' timed out: not done in %ld s", host, http->total_s);
 	return DC_ENETWORK;
 }
 
@@ -364,6 +381,17 @@ static int is_network_failure(CURLcode rc)
 	}
 }
 
+/* curl says "unsupported protocol" both for a URL it cannot use and for
+ * an answer that is not HTTP (HTTP/0.9); only the latter has a peer. */
+static int answered_not_http(struct dc_http *http, CURLcode rc)
+{
+	char *ip = NULL;
+	if (rc == CURLE_WEIRD_SERVER_REPLY)
+		return 1;
+	curl_easy_getinfo(http->curl, CURLINFO_PRIMARY_IP, &ip);
+	return rc == CURLE_UNSUPPORTED_PROTOCOL && ip && *ip;
+}
+
 static int failure(struct dc_http *http, CURLcode rc, const struct dc_http_request *req,
 		   const struct transfer *t)
 {
@@ -382,7 +410,10 @@ static int failure(struct dc_http *http, CURLcode rc, const struct dc_http_reque
 			     "use a private CA", host, why);
 	} else if (is_network_failure(rc)) {
 		t->res->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-		ret = network_failure(rc, host, why);
+		ret = t->res->timed_out ? timed_out(http, host) : network_failure(rc, host, why);
+	} else if (answered_not_http(http, rc)) {
+		dc_error_set("'%s' answered with something that is not HTTP; check the endpoint",
+			     host);
 	} else if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
 		char *shown = dc_redact_url(req->url);
 		dc_error_set("bad URL '%s': %s", shown, why);

@@ -1,5 +1,6 @@
 /* One struct dc_error from the error answer of any protocol. */
 #include <ctype.h>
+#include <strings.h>
 
 #include "aws/protocol.h"
 #include "util/error.h"
@@ -102,12 +103,47 @@ static const char *request_id_header(const struct dc_http_response *res)
 	return NULL;
 }
 
+/* strcasestr is a GNU extension; the build is POSIX. */
+static const char *find_nocase(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (; *hay; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return hay;
+	return NULL;
+}
+
+/* A proxy's or captive portal's HTML page: its title says more than its
+ * first bytes of markup. */
+static char *describe_html(const struct dc_http_response *res)
+{
+	const char *type = dc_headers_get(&res->headers, "content-type");
+	const char *body = dc_buf_cstr(&res->body);
+	if (!(type && strncasecmp(type, "text/html", 9) == 0) && !find_nocase(body, "<html"))
+		return NULL;
+	const char *t = find_nocase(body, "<title>");
+	const char *end = t ? find_nocase(t, "</title>") : NULL;
+	if (!end || end - t - 7 > 80)
+		return dc_xstrdup("an HTML page, not an AWS error: check the endpoint or proxy");
+	char *title = dc_xstrndup(t + 7, (size_t)(end - t - 7));
+	for (char *p = title; *p; p++)
+		if (!isprint((unsigned char)*p))
+			*p = ' ';
+	char *msg = dc_xasprintf("an HTML page ('%s'), not an AWS error: check the endpoint or "
+				 "proxy", title);
+	free(title);
+	return msg;
+}
+
 /* A body that is no AWS error at all (a proxy's HTML page, say) still gets
  * a useful line: its status and the start of its text. */
 static char *describe_foreign_body(const struct dc_http_response *res)
 {
 	if (res->body.len == 0)
 		return NULL;
+	char *html = describe_html(res);
+	if (html)
+		return html;
 	size_t n = res->body.len < 120 ? res->body.len : 120;
 	char *s = dc_xstrndup(res->body.ptr, n);
 	for (char *p = s; *p; p++)

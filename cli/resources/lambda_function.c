@@ -506,9 +506,34 @@ static int fn_prepare(struct dc_res_ctx *ctx, const json_t *props, json_t **out)
 	return 0;
 }
 
+/* Compile before up changes anything; the build is cached, so prepare then
+ * finds it done. */
+static int fn_precheck(struct dc_res_ctx *ctx, const json_t *props)
+{
+	struct fn f = { .code = str_at(props, "code"), .build = str_at(props, "build"),
+			.arch = str_at(props, "architecture") };
+	if (!f.code || !f.build)
+		return 0;
+	if (!f.arch)
+		f.arch = "x86_64";
+	char *dir = code_dir(ctx, f.code), *built = NULL;
+	char hash[65];
+	struct dc_lambda_code code;
+	int rc = dc_lambda_code_read(&code, dir);
+	if (rc == 0) {
+		dc_lambda_code_hash(hash, &code);
+		rc = build(&code, &built, ctx, &f, hash);
+	}
+	dc_lambda_code_dispose(&code);
+	free(built);
+	free(dir);
+	return rc;
+}
+
 const struct dc_resource_type dc_type_lambda_function = {
 	.name = "lambda.function",
 	.prepare = fn_prepare,
+	.precheck = fn_precheck,
 	.create = fn_create,
 	.update = fn_update,
 	.delete = fn_delete,

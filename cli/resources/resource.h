@@ -59,6 +59,12 @@ struct dc_resource_type {
 	 * e.g. add the content hash of a function's code. *out is a new
 	 * reference. NULL: props are compared as they are. */
 	int (*prepare)(struct dc_res_ctx *ctx, const json_t *props, json_t **out);
+	/* Optional: work on this machine that needs neither AWS nor another
+	 * resource (compiling a function's code), done by `up` before its first
+	 * change, so that a missing compiler stops it with nothing made. props
+	 * are those the template's params alone resolve (a prop that references
+	 * another resource is left out). ctx has no AWS client. */
+	int (*precheck)(struct dc_res_ctx *ctx, const json_t *props);
 
 	/* Create the resource and wait until it is usable. If a previous run
 	 * crashed after creating it (the deterministic name exists, or a

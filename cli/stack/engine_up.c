@@ -43,13 +43,21 @@ static int create(struct engine *e, struct dc_res_ctx *ctx, const struct dc_reso
 		  const struct dc_template_resource *r, json_t *props)
 {
 	pthread_mutex_lock(&e->lock);
-	json_t *old = engine_entry(e, r->id);
+	json_t *old = json_incref(engine_entry(e, r->id));
 	json_t *attrs = old ? json_object_get(old, "attrs") : NULL;
 	json_t *entry = json_pack("{s:s, s:s, s:O, s:o, s:o}", "type", r->type, "status",
 				  "creating", "props", props, "deps", dep_ids(e->t, r), "attrs",
 				  attrs ? json_incref(attrs) : json_object());
-	json_object_set_new(json_object_get(e->doc, "resources"), r->id, entry);
+	json_t *resources = json_object_get(e->doc, "resources");
+	json_object_set_new(resources, r->id, entry);
 	int rc = engine_save_locked(e, "%s: creating %s (%s)", e->name, r->id, r->type);
+	/* Not recorded, not created: the document goes back to what state
+	 * holds, so that nothing counts as left in place. */
+	if (rc < 0 && old)
+		json_object_set(resources, r->id, old);
+	else if (rc < 0)
+		json_object_del(resources, r->id);
+	json_decref(old);
 	pthread_mutex_unlock(&e->lock);
 	if (rc < 0)
 		return rc;
@@ -219,6 +227,48 @@ static int write_outputs(struct engine *e)
 	return rc;
 }
 
+/* ${param} lookups only: before the first change no resource has attrs. */
+static int param_lookup(void *arg, const char *id, const char *name, json_t **out)
+{
+	const struct dc_template *t = arg;
+	*out = id ? NULL : json_object_get(t->params, name);
+	return *out ? 0 : DC_ENOTFOUND;
+}
+
+/* The props that resolve from params alone; the others are left out. */
+static json_t *param_props(const struct dc_template *t, const json_t *props)
+{
+	json_t *out = json_object();
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)props, k, v) {
+		json_t *r;
+		if (dc_refs_resolve(&r, v, param_lookup, (void *)t) == 0)
+			json_object_set_new(out, k, r);
+	}
+	return out;
+}
+
+/* What each type can check on this machine, before the first change. */
+static int precheck(struct engine *e, const char *target)
+{
+	for (size_t i = 0; i < e->t->nres; i++) {
+		const struct dc_template_resource *r = &e->t->res[i];
+		const struct dc_resource_type *type = dc_resource_type_find_for(r->type, target);
+		struct dc_res_ctx ctx;
+		if (!type || !type->precheck)
+			continue;
+		engine_ctx(e, NULL, r->id, &ctx);
+		ctx.arch = e->t->arch;
+		json_t *props = param_props(e->t, r->props);
+		int rc = type->precheck(&ctx, props);
+		json_decref(props);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int dc_engine_up(struct dc_engine_result *out, struct dc_state *st, const char *name,
 		 const struct dc_template *t, const struct dc_engine_options *opt)
 {
@@ -227,7 +277,9 @@ int dc_engine_up(struct dc_engine_result *out, struct dc_state *st, const char *
 	engine_init(&e, st, name, &local, out);
 	e.t = t;
 	int parallel = opt->parallel > 0 ? opt->parallel : DC_ENGINE_PARALLEL;
-	int rc = engine_open_doc(&e, t->arch, t->params, 1, &local);
+	int rc = precheck(&e, local.target);
+	if (rc == 0)
+		rc = engine_open_doc(&e, t->arch, t->params, 1, &local);
 	if (rc == 0) {
 		int failed = run_template(&e, parallel) < 0;
 		failed |= delete_orphans(&e, parallel) < 0;

@@ -189,34 +189,36 @@ static int check_ref(void *arg, const char *id, const char *name, const char *wh
 				return 0;
 		if (json_object_get(c->t->params, name))
 			return 0;
-		return dc_error_set("template '%s': %s names unknown param '%s'", c->path, where,
-				    name);
+		return dc_error_set("%s names unknown param '%s'", where, name);
 	}
 	int i = index_of(c->t, id);
 	if (i < 0)
-		return dc_error_set("template '%s': %s references unknown resource '%s'", c->path,
-				    where, id);
+		return dc_error_set("%s references unknown resource '%s'", where, id);
 	if (c->self && &c->t->res[i] == c->self)
-		return dc_error_set("template '%s': %s references its own resource", c->path,
-				    where);
+		return dc_error_set("%s references its own resource", where);
 	if (c->self)
 		add_dep(c->self, (size_t)i);
 	return 0;
 }
 
+/* Every message, of a reference's syntax or of what it names, says which
+ * template it is about. */
 static int check_refs(struct dc_template *t, const char *path)
 {
 	struct check_ctx c = { t, NULL, path };
-	for (size_t i = 0; i < t->nres; i++) {
+	int rc = 0;
+	for (size_t i = 0; i < t->nres && rc == 0; i++) {
 		c.self = &t->res[i];
 		char *where = dc_xasprintf("%s.props", t->res[i].id);
-		int rc = t->res[i].props ? dc_refs_visit(t->res[i].props, where, check_ref, &c) : 0;
+		rc = t->res[i].props ? dc_refs_visit(t->res[i].props, where, check_ref, &c) : 0;
 		free(where);
-		if (rc < 0)
-			return -1;
 	}
 	c.self = NULL;
-	return t->outputs ? dc_refs_visit(t->outputs, "outputs", check_ref, &c) : 0;
+	if (rc == 0 && t->outputs)
+		rc = dc_refs_visit(t->outputs, "outputs", check_ref, &c);
+	if (rc < 0)
+		dc_error_prefix("template '%s'", path);
+	return rc;
 }
 
 /* Order resources so that each comes after what it references (Kahn's

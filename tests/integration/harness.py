@@ -82,16 +82,20 @@ class Env:
         }
         self.outputs = []  # every stdout and stderr of deployctl in this test
 
-    def run(self, *args, env=None, input=None, timeout=60):
+    def run(self, *args, env=None, input=None, timeout=60, **popen):
+        """deployctl with args; popen: more subprocess.run arguments
+        (preexec_fn, start_new_session, stdout)."""
         e = dict(self.vars)
         for k, v in (env or {}).items():
             if v is None:
                 e.pop(k, None)
             else:
                 e[k] = v
-        r = subprocess.run([self.binary, *args], env=e, input=input,
-                           capture_output=True, timeout=timeout)
-        self.outputs += [r.stdout, r.stderr]
+        if "stdout" not in popen:
+            popen["stdout"] = subprocess.PIPE
+        r = subprocess.run([self.binary, *args], env=e, input=input, stderr=subprocess.PIPE,
+                           timeout=timeout, **popen)
+        self.outputs += [r.stdout or b"", r.stderr or b""]
         return r
 
     def boto(self, service):
@@ -130,6 +134,27 @@ class Env:
 
     def cleanup(self):
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+def path_without(env, *names, wrap=None):
+    """A PATH of one folder holding every program of ours but `names`; wrap
+    maps a program to a shell script standing in for it."""
+    d = tempfile.mkdtemp(prefix="path-", dir=env.home)
+    for folder in os.environ["PATH"].split(os.pathsep):
+        if not os.path.isdir(folder):
+            continue
+        for prog in os.listdir(folder):
+            src, dst = os.path.join(folder, prog), os.path.join(d, prog)
+            if prog in names or os.path.lexists(dst) or not os.access(src, os.X_OK):
+                continue
+            os.symlink(src, dst)
+    for prog, script in (wrap or {}).items():
+        real = os.path.realpath(os.path.join(d, prog))
+        os.unlink(os.path.join(d, prog))
+        with open(os.path.join(d, prog), "w") as f:
+            f.write(script.replace("REAL", real))
+        os.chmod(os.path.join(d, prog), 0o755)
+    return d
 
 
 def expect(cond, msg="expectation failed"):

@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 import uuid
 
-from harness import ROOT, expect, expect_eq, expect_ok
+from harness import ROOT, expect, expect_eq, expect_ok, path_without
 from stacks import ARCHS, copy_templates
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
@@ -490,27 +490,6 @@ def test_local_two_stacks_side_by_side(env):
     local_destroy(env, "loc-b")
     expect_gone(env, "loc-a", pids_of(la), ports_of(la))
     expect_gone(env, "loc-b", pids_of(lb), ports_of(lb))
-
-
-def path_without(env, *names, wrap=None):
-    """A PATH of one folder holding every program of ours but `names`; wrap
-    maps a program to a shell script standing in for it."""
-    d = tempfile.mkdtemp(prefix="path-", dir=env.home)
-    for folder in os.environ["PATH"].split(os.pathsep):
-        if not os.path.isdir(folder):
-            continue
-        for prog in os.listdir(folder):
-            src, dst = os.path.join(folder, prog), os.path.join(d, prog)
-            if prog in names or os.path.lexists(dst) or not os.access(src, os.X_OK):
-                continue
-            os.symlink(src, dst)
-    for prog, script in (wrap or {}).items():
-        real = os.path.realpath(os.path.join(d, prog))
-        os.unlink(os.path.join(d, prog))
-        with open(os.path.join(d, prog), "w") as f:
-            f.write(script.replace("REAL", real))
-        os.chmod(os.path.join(d, prog), 0o755)
-    return d
 
 
 def expect_one_line_failure(r, text):

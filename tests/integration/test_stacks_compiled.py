@@ -130,11 +130,12 @@ def one_line_failure(env, arch, name, extra=(), path=None):
         e["PATH"] = path
     r = env.run("up", arch, "--name", name, *extra, env=e, timeout=300)
     err = r.stderr.decode()
-    # 3: the stack is partly made (what came before the function).
-    expect_eq(r.returncode, 3, "exit status of up: " + err)
+    # 1: the build comes before the first change, so nothing was made.
+    expect_eq(r.returncode, 1, "exit status of up: " + err)
     expect_eq(len(err.strip().splitlines()), 1, "one line:\n" + err)
-    destroy(env, name, extra=())
     expect_nothing_left(env, name)
+    r = env.run("status", name, env=e)
+    expect_eq(r.returncode, 2, "status of a stack never made: " + r.stderr.decode())
     return err
 
 

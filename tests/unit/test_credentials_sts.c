@@ -448,7 +448,14 @@ void test_credentials_sts__web_identity_request(void)
 	dc_test_env_set("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/pod");
 	dc_test_env_set("AWS_ROLE_SESSION_NAME", "pod-session");
 	struct dc_httpd *d = dc_httpd_start();
-	char *a1 = sts_answer("AssumeRoleWithWebIdentity", "ASIAWEB1", "2020-01-01T00:00:00Z");
+	/* Valid for a minute: inside the refresh margin, so the next use asks
+	 * again (credentials already expired when fetched are refused). */
+	time_t soon = time(NULL) + 60;
+	struct tm tm;
+	char soon_text[32];
+	gmtime_r(&soon, &tm);
+	strftime(soon_text, sizeof(soon_text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char *a1 = sts_answer("AssumeRoleWithWebIdentity", "ASIAWEB1", soon_text);
 	char *a2 = sts_answer("AssumeRoleWithWebIdentity", "ASIAWEB2", "2030-01-01T00:00:00Z");
 	dc_httpd_respond(d, 200, XML_TYPE, a1);
 	dc_httpd_respond(d, 200, XML_TYPE, a2);
@@ -457,7 +464,7 @@ void test_credentials_sts__web_identity_request(void)
 	if (aws && dc_aws_credentials(aws, &c) == 0) {
 		check_str(c->access_key_id, "ASIAWEB1");
 		check_str(c->source, "web identity arn:aws:iam::123456789012:role/pod");
-		/* Expired: the next use asks again, with the token read afresh. */
+		/* Expiring: the next use asks again, with the token read afresh. */
 		free(dc_test_write_file("token", "rotated.token.value", 0600));
 		check_int(dc_aws_credentials(aws, &c), 0);
 		check_str(c->access_key_id, "ASIAWEB2");
