@@ -16,19 +16,19 @@ import concurrent.futures
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 sys.path.insert(0, os.path.join(HERE, "..", "app"))
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 
 from harness import ROOT, Env, FaultProxy, Moto  # noqa: E402
 from stacks import stack_env, what_exists  # noqa: E402
+import toolchain  # noqa: E402
 
 ARCHS = ["lambda-python-s3", "lambda-python-dynamodb", "lambda-js-dynamodb",
          "lambda-cpp-dynamodb", "lambda-rust-dynamodb", "fastapi-ec2", "fargate-ecs", "k8s"]
@@ -42,10 +42,11 @@ STALL_S = 3
 class Worker:
     """One moto, one health front for the server architectures, one home."""
 
-    def __init__(self, binary, cache):
+    def __init__(self, binary):
         self.moto = Moto()
         self.env = Env(self.moto, binary)
-        self.env.vars["XDG_CACHE_HOME"] = cache
+        # The compiled handlers: the tests' build cache, crates offline.
+        self.env.vars.update(toolchain.build_env())
         self.front = None
 
     def params(self, arch):
@@ -148,7 +149,6 @@ def plan(args):
 
 
 def run_jobs(args, jobs):
-    cache = tempfile.mkdtemp(prefix="deployctl-soak-cache-")
     local = threading.local()
     workers, lock = [], threading.Lock()
     rng = random.Random(args.seed)
@@ -156,7 +156,7 @@ def run_jobs(args, jobs):
 
     def worker():
         if not hasattr(local, "w"):
-            local.w = Worker(os.path.abspath(args.binary), cache)
+            local.w = Worker(os.path.abspath(args.binary))
             with lock:
                 workers.append(local.w)
         return local.w
@@ -180,7 +180,6 @@ def run_jobs(args, jobs):
     finally:
         for w in workers:
             w.stop()
-        shutil.rmtree(cache, ignore_errors=True)
 
 
 def describe(res):
