@@ -8,10 +8,13 @@
  * transfer per request cost twice the CPU of wrk per request (perf: handle
  * setup and teardown, header callbacks, an epoll_ctl and a poll per
  * request); on a loaded machine that CPU came out of the server's share.
- * Each slot has its own multi handle, so that libcurl's connection cache
- * never prunes or closes another slot's connection under it. */
+ * A plain connection is taken over from libcurl once open (a duplicate of
+ * its socket), so libcurl's connection cache never holds it; a TLS one
+ * stays with its handle in the worker's multi, attached to it by the
+ * first curl_easy_send, which keeps the cache from pruning it. */
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -40,12 +43,10 @@ struct slot {
 	struct worker *w;
 	uint32_t idx;
 	enum slot_state state;
-	CURLM *multi;        /* opens this slot's connections */
-	CURL *easy;
-	int attached;        /* easy is in multi: connecting, or holding the connection */
+	CURL *easy;          /* opens the slot's connections */
+	int attached;        /* easy is in the multi: connecting, or holding a TLS connection */
 	curl_socket_t fd;    /* the open connection, or CURL_SOCKET_BAD */
 	uint32_t events;     /* what fd is watched for */
-	double timer_at;     /* monotonic seconds when libcurl wants a timeout call; < 0: none */
 	double t0, deadline; /* the request's start, and when it times out */
 	size_t sent, have;   /* request bytes sent; answer bytes waiting in buf */
 	struct dc_http1 answer;
@@ -57,9 +58,11 @@ struct run;
 
 struct worker {
 	struct run *run;
-	CURLSH *share; /* DNS answers and TLS sessions, among this worker's slots */
+	CURLM *multi;  /* connects */
+	CURLSH *share; /* TLS sessions, resumed by a slot that connects again */
 	int ep;
-	double next_scan;
+	double timer_at;  /* monotonic seconds when libcurl wants a timeout call; < 0: none */
+	double next_scan; /* when request deadlines are checked next */
 	struct slot *slots;
 	struct slot **idle;
 	int nslots, nidle, active;
@@ -179,32 +182,39 @@ static void finish(struct slot *s, int kind, const char *msg)
 		count_status(res, s->answer.status, 1);
 }
 
-static uint64_t tag(const struct slot *s, curl_socket_t fd)
-{
-	return (uint64_t)s->idx << 32 | (uint32_t)fd;
-}
+/* An epoll event names the slot and the socket; sockets libcurl is still
+ * connecting name no slot. */
+#define CURL_OWNS UINT32_MAX
 
-static void watch(struct slot *s, curl_socket_t fd, uint32_t events)
+static void watch_fd(struct worker *w, uint32_t idx, curl_socket_t fd, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.u64 = tag(s, fd) };
+	struct epoll_event ev = { .events = events, .data.u64 = (uint64_t)idx << 32 | (uint32_t)fd };
 	/* A descriptor number can come back for a new socket: ADD and MOD
 	 * each fall back to the other. */
-	if (epoll_ctl(s->w->ep, EPOLL_CTL_ADD, fd, &ev) < 0 && errno == EEXIST)
-		epoll_ctl(s->w->ep, EPOLL_CTL_MOD, fd, &ev);
-	if (fd == s->fd)
-		s->events = events;
+	if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0 && errno == EEXIST)
+		epoll_ctl(w->ep, EPOLL_CTL_MOD, fd, &ev);
 }
 
-/* Close the slot's connection (libcurl closes the socket). */
+static void watch(struct slot *s, uint32_t events)
+{
+	watch_fd(s->w, s->idx, s->fd, events);
+	s->events = events;
+}
+
+/* Close the slot's connection, if it has one. */
 static void drop(struct slot *s)
 {
-	if (s->fd != CURL_SOCKET_BAD)
+	if (s->fd != CURL_SOCKET_BAD) {
 		epoll_ctl(s->w->ep, EPOLL_CTL_DEL, s->fd, NULL);
+		if (!s->attached)
+			close(s->fd);
+	}
 	s->fd = CURL_SOCKET_BAD;
+	/* This closes a TLS connection (libcurl 7.88 closes CONNECT_ONLY
+	 * connections as their handle leaves). */
 	if (s->attached)
-		curl_multi_remove_handle(s->multi, s->easy);
+		curl_multi_remove_handle(s->w->multi, s->easy);
 	s->attached = 0;
-	s->timer_at = -1;
 }
 
 static void fail(struct slot *s, enum dc_bench_err kind, const char *msg)
@@ -319,7 +329,7 @@ static void send_rest(struct slot *s)
 		size_t n = 0;
 		CURLcode rc = io_send(s, r->request + s->sent, r->request_len - s->sent, &n);
 		if (rc == CURLE_AGAIN) {
-			watch(s, s->fd, EPOLLIN | EPOLLOUT);
+			watch(s, EPOLLIN | EPOLLOUT);
 			return;
 		}
 		if (rc != CURLE_OK) {
@@ -329,7 +339,7 @@ static void send_rest(struct slot *s)
 		s->sent += n;
 	}
 	if (s->events != EPOLLIN)
-		watch(s, s->fd, EPOLLIN);
+		watch(s, EPOLLIN);
 	s->state = RECEIVING;
 }
 
@@ -341,46 +351,64 @@ static void send_request(struct slot *s)
 	send_rest(s);
 }
 
-/* Let libcurl work on the slot's connect; once connected, send. */
-static void drive(struct slot *s, curl_socket_t fd, int flags)
+/* libcurl is done connecting the slot: send, or account for the failure. */
+static void connected(struct slot *s, CURLcode rc)
 {
-	int running, left;
-	curl_multi_socket_action(s->multi, fd, flags, &running);
-	CURLMsg *m = curl_multi_info_read(s->multi, &left);
-	if (!m || m->msg != CURLMSG_DONE)
-		return;
-	CURLcode rc = m->data.result;
-	curl_socket_t sock = CURL_SOCKET_BAD;
+	curl_socket_t fd = CURL_SOCKET_BAD;
 	if (rc == CURLE_OK)
-		curl_easy_getinfo(s->easy, CURLINFO_ACTIVESOCKET, &sock);
-	if (sock == CURL_SOCKET_BAD) {
+		curl_easy_getinfo(s->easy, CURLINFO_ACTIVESOCKET, &fd);
+	if (fd != CURL_SOCKET_BAD && !s->w->run->tls) {
+		/* libcurl closes its descriptor as the handle leaves the multi:
+		 * the duplicate keeps the connection open, bench's alone. */
+		fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		curl_multi_remove_handle(s->w->multi, s->easy);
+		s->attached = 0;
+	}
+	if (fd == CURL_SOCKET_BAD) {
 		fail_curl(s, rc == CURLE_OK ? CURLE_COULDNT_CONNECT : rc);
 		return;
 	}
-	s->fd = sock;
-	watch(s, sock, EPOLLIN);
+	s->fd = fd;
+	watch(s, EPOLLIN);
 	send_request(s);
+}
+
+/* Let libcurl act on a socket (or its timeout), then take what it finished. */
+static void drive(struct worker *w, curl_socket_t fd, int flags)
+{
+	int running, left;
+	CURLMsg *m;
+	curl_multi_socket_action(w->multi, fd, flags, &running);
+	while ((m = curl_multi_info_read(w->multi, &left))) {
+		struct slot *s;
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+		connected(s, m->data.result);
+	}
 }
 
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
-	struct slot *s = userp;
+	struct worker *w = userp;
+	struct slot *s = NULL;
+	if (easy)
+		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&s);
 	if (what == CURL_POLL_REMOVE) {
-		/* Once connected, the socket is bench's to watch. */
-		if (fd != s->fd)
-			epoll_ctl(s->w->ep, EPOLL_CTL_DEL, fd, NULL);
+		/* A TLS slot's socket is bench's to watch once connected. */
+		if (!s || fd != s->fd)
+			epoll_ctl(w->ep, EPOLL_CTL_DEL, fd, NULL);
 		return 0;
 	}
-	watch(s, fd, (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0));
+	watch_fd(w, CURL_OWNS, fd,
+		 (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0));
 	return 0;
 }
 
 static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 {
-	struct slot *s = userp;
-	s->timer_at = timeout_ms < 0 ? -1 : now_s(CLOCK_MONOTONIC) + (double)timeout_ms / 1000.0;
-	if (s->timer_at >= 0 && s->timer_at < s->w->next_scan)
-		s->w->next_scan = s->timer_at;
+	struct worker *w = userp;
+	w->timer_at = timeout_ms < 0 ? -1 : now_s(CLOCK_MONOTONIC) + (double)timeout_ms / 1000.0;
 	return 0;
 }
 
@@ -395,14 +423,14 @@ static void start(struct slot *s)
 		send_request(s);
 		return;
 	}
-	/* libcurl applies the timeout to connecting. */
+	/* libcurl applies the timeout to connecting; it starts on the timer
+	 * call that adding the handle asks for. */
 	s->state = CONNECTING;
 	s->attached = 1;
-	curl_multi_add_handle(s->multi, s->easy);
-	drive(s, CURL_SOCKET_TIMEOUT, 0);
+	curl_multi_add_handle(w->multi, s->easy);
 }
 
-/* Fail requests past their deadline; give libcurl its due timeout calls. */
+/* Fail the requests past their deadline. */
 static void scan(struct worker *w, double now)
 {
 	w->next_scan = now + SCAN_S;
@@ -413,25 +441,20 @@ static void scan(struct worker *w, double now)
 			snprintf(msg, sizeof(msg), "no complete answer within %ld ms",
 				 w->run->opt->timeout_ms);
 			fail(s, DC_BENCH_ERR_TIMEOUT, msg);
-		} else if (s->state == CONNECTING && s->timer_at >= 0 && now >= s->timer_at) {
-			s->timer_at = -1;
-			drive(s, CURL_SOCKET_TIMEOUT, 0);
-		} else if (s->state == CONNECTING && s->timer_at >= 0 && s->timer_at < w->next_scan) {
-			w->next_scan = s->timer_at;
 		}
 	}
 }
 
 static void on_event(struct worker *w, uint64_t tag, uint32_t events)
 {
-	struct slot *s = &w->slots[tag >> 32];
 	curl_socket_t fd = (curl_socket_t)(uint32_t)tag;
-	if (s->state == CONNECTING) {
-		drive(s, fd, (events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+	if (tag >> 32 == CURL_OWNS) {
+		drive(w, fd, (events & EPOLLIN ? CURL_CSELECT_IN : 0) |
 				     (events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
 				     (events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0));
 		return;
 	}
+	struct slot *s = &w->slots[tag >> 32];
 	if (fd != s->fd)
 		return; /* a closed connection's event, already dealt with */
 	if (s->state == SENDING)
@@ -461,11 +484,16 @@ static void wait_events(struct worker *w)
 {
 	struct epoll_event ev[EVENTS];
 	double now = now_s(CLOCK_MONOTONIC);
-	int ms = now >= w->next_scan ? 0 : (int)ceil((w->next_scan - now) * 1000.0);
+	double wake = w->timer_at >= 0 && w->timer_at < w->next_scan ? w->timer_at : w->next_scan;
+	int ms = now >= wake ? 0 : (int)ceil((wake - now) * 1000.0);
 	int n = epoll_wait(w->ep, ev, EVENTS, ms);
 	for (int i = 0; i < n; i++)
 		on_event(w, ev[i].data.u64, ev[i].events);
 	now = now_s(CLOCK_MONOTONIC);
+	if (w->timer_at >= 0 && now >= w->timer_at) {
+		w->timer_at = -1;
+		drive(w, CURL_SOCKET_TIMEOUT, 0);
+	}
 	if (now >= w->next_scan)
 		scan(w, now);
 }
@@ -568,17 +596,12 @@ static void slot_init(struct slot *s, struct worker *w, uint32_t idx)
 	s->w = w;
 	s->idx = idx;
 	s->fd = CURL_SOCKET_BAD;
-	s->timer_at = -1;
-	s->multi = curl_multi_init();
 	s->easy = curl_easy_init();
-	if (!s->multi || !s->easy)
+	if (!s->easy)
 		die("cannot create a libcurl handle");
-	curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
-	curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-	curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
 	curl_easy_setopt(s->easy, CURLOPT_URL, opt->url);
 	curl_easy_setopt(s->easy, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(s->easy, CURLOPT_PRIVATE, (char *)s);
 	curl_easy_setopt(s->easy, CURLOPT_SHARE, w->share);
 	curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->errbuf);
 	curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
@@ -594,13 +617,19 @@ static void slot_init(struct slot *s, struct worker *w, uint32_t idx)
 static void worker_init(struct worker *w, struct run *r, int nslots)
 {
 	w->run = r;
+	w->timer_at = -1;
 	w->res = dc_xcalloc(1, sizeof(*w->res));
+	w->multi = curl_multi_init();
 	w->share = curl_share_init();
 	w->ep = epoll_create1(EPOLL_CLOEXEC);
-	if (!w->share || w->ep < 0)
+	if (!w->multi || !w->share || w->ep < 0)
 		die("cannot set up a bench worker");
+	curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)nslots);
+	curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
+	curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
 	/* One thread uses the share: no locks needed. */
-	curl_share_setopt(w->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_share_setopt(w->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 	w->nslots = nslots;
 	w->slots = dc_xcalloc((size_t)nslots, sizeof(*w->slots));
@@ -614,11 +643,10 @@ static void worker_init(struct worker *w, struct run *r, int nslots)
 static void worker_dispose(struct worker *w)
 {
 	for (int i = 0; i < w->nslots; i++) {
-		struct slot *s = &w->slots[i];
-		drop(s);
-		curl_easy_cleanup(s->easy);
-		curl_multi_cleanup(s->multi);
+		drop(&w->slots[i]);
+		curl_easy_cleanup(w->slots[i].easy);
 	}
+	curl_multi_cleanup(w->multi);
 	curl_share_cleanup(w->share);
 	close(w->ep);
 	free(w->slots);
