@@ -2,24 +2,26 @@
  * threads (no more than the machine's cores), each with its own epoll set
  * and its own result, merged at the end. A slot is one connection and the
  * request on it. libcurl opens the connection (DNS, TCP, TLS, and its error
- * codes say which failed) as a CONNECT_ONLY transfer; bench then sends the
- * request, built once, and reads the answer itself (http1.c) through
- * curl_easy_send and curl_easy_recv, so that TLS stays libcurl's. A libcurl
- * transfer per request cost twice the CPU of wrk per request (perf: handle
- * setup and teardown, header callbacks, an epoll_ctl and a poll per
- * request); on a loaded machine that CPU came out of the server's share.
- * A plain connection is taken over from libcurl once open (a duplicate of
- * its socket), so libcurl's connection cache never holds it; a TLS one
- * stays with its handle in the worker's multi, attached to it by the
- * first curl_easy_send, which keeps the cache from pruning it. */
+ * codes say which step failed) as a CONNECT_ONLY transfer in the worker's
+ * multi handle; bench then sends the request, built once, and reads the
+ * answer itself (http1.c). A libcurl transfer per request cost twice wrk's
+ * CPU per request (perf: handle setup, header callbacks, an epoll_ctl and a
+ * poll per request), CPU that on a loaded machine the server went without;
+ * now a request is a send, a recv and a share of an epoll_wait.
+ *
+ * A plain connection is taken over once open (a duplicate of libcurl's
+ * socket), so libcurl's connection cache never holds it. A TLS connection
+ * stays with its handle, read and written through curl_easy_recv and
+ * curl_easy_send; the first of those attaches it to the handle, which
+ * keeps the cache from closing it as idle. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
-#include <sys/socket.h>
 #include <stdatomic.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
