@@ -124,7 +124,8 @@ leakcheck: build/rel/unit-tests
 	cd tests && DC_SHARED_DIR=$(CURDIR)/../shared valgrind --leak-check=full \
 		--errors-for-leak-kinds=definite,indirect --error-exitcode=99 -q ../build/rel/unit-tests
 
-bench: deployctl build/rel/tools/sigv4_driver build/rel/tools/maxrss build/rel/tools/curl_floor
+bench: deployctl build/rel/tools/sigv4_driver build/rel/tools/maxrss build/rel/tools/curl_floor \
+		build/rel/tools/tiny_httpd
 	$(PYTHON) tests/bench/run.py --binary ./deployctl
 
 # The whole job on this machine, no AWS account: up (local target), bench,

@@ -1,11 +1,14 @@
-/* Load generation against one URL with libcurl multi: the first request
- * alone on a new connection (reported apart, it pays for DNS, TCP and TLS),
- * then warm-up requests that are not recorded, then the measured ones, each
- * on a kept-alive HTTP/1.1 connection, `concurrency` at a time (1: strictly
+/* Load generation against one URL: the first request alone on a new
+ * connection (reported apart, it pays for DNS, TCP and TLS), then warm-up
+ * requests that are not recorded, then the measured ones, each on a
+ * kept-alive HTTP/1.1 connection, `concurrency` at a time (1: strictly
  * sequential on one connection, as the original comparison measured).
- * Latencies of successful requests go into a dc_hist in microseconds;
- * failures are counted by kind. Memory does not grow with the number of
- * requests. */
+ * libcurl opens the connections; bench sends GET requests and reads the
+ * answers itself. A connection the server closes is opened again for the
+ * next request; the request it was closed under counts as failed, it is
+ * not retried. Latencies of successful requests go into a dc_hist in
+ * microseconds; failures are counted by kind. Memory does not grow with
+ * the number of requests. */
 #ifndef DC_BENCH_BENCH_H
 #define DC_BENCH_BENCH_H
 

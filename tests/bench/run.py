@@ -188,6 +188,17 @@ asyncio.run(main())
     return p, "http://127.0.0.1:%d/hits" % port
 
 
+def tiny_http_server():
+    """tests/tools/tiny_httpd.c: the same answer as http_server(0) for a few
+    microseconds of CPU. The asyncio server spends tens of microseconds a
+    request and, on two cores, sets the pace itself; with this one the
+    throughput ratio compares the two clients."""
+    tool = os.path.join(ROOT, "build/rel/tools/tiny_httpd")
+    p = subprocess.Popen([tool], stdout=subprocess.PIPE, text=True)
+    port = int(p.stdout.readline())
+    return p, "http://127.0.0.1:%d/hits" % port
+
+
 def wrk(url, conns, seconds):
     r = subprocess.run(["wrk", "-t", "1" if conns == 1 else "2", "-c", str(conns), "-d",
                         "%ds" % seconds, url], capture_output=True, text=True, check=True)
@@ -230,7 +241,7 @@ def bench_vs_wrk(binary, results):
     print("bench, 10 ms server, sequential: deployctl avg %.3f ms, wrk avg %.3f ms: ratio %.3f "
           "(target within 3%%)" % (min(o_lat), min(w_lat), ratio))
     results.append(abs(ratio - 1) <= 0.03)
-    srv, url = http_server(0)
+    srv, url = tiny_http_server()
     try:
         w_rps, o_rps = [], []
         for _ in range(3):
@@ -241,8 +252,8 @@ def bench_vs_wrk(binary, results):
         srv.terminate()
         srv.wait()
     ratio = max(o_rps) / max(w_rps)
-    print("bench, no-delay server, -c 50: deployctl %.0f requests/s, wrk %.0f: ratio %.3f "
-          "(target >= 0.90)" % (max(o_rps), max(w_rps), ratio))
+    print("bench, no-delay server (tiny_httpd), -c 50: deployctl %.0f requests/s, wrk %.0f: "
+          "ratio %.3f (target >= 0.90)" % (max(o_rps), max(w_rps), ratio))
     results.append(ratio >= 0.9)
     srv, url = http_server(0)
     try:
