@@ -219,6 +219,8 @@ def main():
             for k, v in res["counts"].items():
                 if k not in ("requests", "forwarded"):
                     totals["faults"][k] = totals["faults"].get(k, 0) + v
+        if res.get("up_rc"):
+            print("   up: %s" % res["up_err"], flush=True)
         if res["destroy_rc"] != 0:
             print("   destroy: %s" % res["destroy_err"], flush=True)
     print("soak: %d runs, %d faults injected %s, %d kills, %d failed destroys, %d leftovers, "
