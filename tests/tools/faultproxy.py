@@ -13,6 +13,12 @@ GET /__faultproxy__/arm?kill_after=N&pid_file=F re-arms the kill for the next
 run. GET /__faultproxy__ returns the counts as JSON: requests, and faults by kind.
 Each request's fault is drawn from one seeded generator, so a run repeats.
 
+moto does not honour EC2's ClientToken: a RunInstances retried after its
+answer was lost launches a second instance, where EC2 answers the first
+launch again (docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html).
+The proxy keeps that promise for moto: a RunInstances whose ClientToken it
+forwarded before gets the first answer again, and is not forwarded.
+
 --log FILE appends one JSON line per request (method, path, X-Amz-Target,
 the query Action); --kill-after N --kill-pid-file F sends SIGKILL to the pid
 in F right after the N-th request has reached the upstream (its effect is
@@ -46,6 +52,7 @@ class State:
         self.lock = threading.Lock()
         self.counts = {"requests": 0}
         self.kinds = [k for k in args.faults.split(",") if k]
+        self.launches = {}  # ClientToken -> (status, headers, body) of RunInstances
 
     def log(self, handler, body):
         if not self.args.log:
@@ -70,6 +77,25 @@ class State:
                 self.counts[kind] = self.counts.get(kind, 0) + 1
                 return kind
             return None
+
+
+class Answer:
+    """A kept upstream answer, relayed as http.client's response is."""
+
+    def __init__(self, status, headers):
+        self.status = status
+        self._headers = headers
+
+    def getheaders(self):
+        return self._headers
+
+
+def client_token(body):
+    """The ClientToken of an EC2 RunInstances request, or None."""
+    q = urllib.parse.parse_qs(body.decode(errors="replace"))
+    if q.get("Action") != ["RunInstances"]:
+        return None
+    return (q.get("ClientToken") or [None])[0]
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -158,7 +184,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             time.sleep(STATE.args.stall_s)
             return self._reset()
         STATE.log(self, body)
+        token = client_token(body)
+        with STATE.lock:
+            first = STATE.launches.get(token) if token else None
+        if first:
+            return self._relay(*first)
         res, data = self._forward(body)
+        if token and res.status == 200:
+            with STATE.lock:
+                STATE.launches[token] = (Answer(res.status, res.getheaders()), data)
         if STATE.forwarded():
             with open(STATE.args.kill_pid_file) as f:
                 os.kill(int(f.read().strip()), signal.SIGKILL)
