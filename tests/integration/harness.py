@@ -191,11 +191,12 @@ def run_tests(modules, binary, selected):
                     continue
                 moto.reset()
                 env = Env(moto, binary)
+                started = time.monotonic()
                 try:
                     getattr(mod, name)(env)
                     env.expect_no_secret()
                     passed += 1
-                    print("ok   %s" % name, flush=True)
+                    print("ok   %s (%.1f s)" % (name, time.monotonic() - started), flush=True)
                 except Exception:
                     failed += 1
                     print("FAIL %s" % name, flush=True)
