@@ -361,9 +361,11 @@ static int group_create(struct dc_res_ctx *ctx, const json_t *props, json_t **at
 
 /* ---- update, delete, find ------------------------------------------------- */
 
+/* json_equal says two absent values differ: a group without a description
+ * would be replaced on every update. */
 static int same_string(const json_t *a, const json_t *b)
 {
-	return json_equal((json_t *)a, (json_t *)b);
+	return a == b || json_equal((json_t *)a, (json_t *)b);
 }
 
 static int group_update(struct dc_res_ctx *ctx, const json_t *old_props, const json_t *new_props,
