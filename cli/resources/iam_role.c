@@ -373,6 +373,7 @@ static int strip_policies(struct dc_res_ctx *ctx, const char *name)
 		if (rc == 0)
 			rc = delete_inline(ctx, name, json_string_value(e));
 	json_decref(names);
+	names = NULL; /* list_attached is skipped after a failure */
 	if (rc == 0)
 		rc = list_attached(ctx, name, &names);
 	json_array_foreach(names, i, e)
