@@ -74,3 +74,23 @@ def test_lost_answers_create_api_twin_destroyed(env):
     expect_eq(len(apis), 2, "APIs after the retried CreateApi (the twin is the point)")
     destroy(env, name)
     expect_eq(what_exists(env, name), [], "left after destroy")
+
+
+def test_lost_answers_efs_mount_target(env):
+    """A retried CreateMountTarget meets MountTargetConflict: its own mount
+    target, taken as made."""
+    from test_resources_fargate import network
+    _, subnets, sg = network(env)
+    fs = env.boto("efs").create_file_system(CreationToken="lost-fs")["FileSystemId"]
+    props = {"file_system": fs, "subnets": subnets[:1], "security_groups": [sg]}
+    proxy = FaultProxy(env.moto.url, rate=0.0, lose="POST /2015-02-01/mount-targets")
+    try:
+        r = drive(env, "create", "efs.mount_target", props, logical="mounts",
+                  extra_env={"AWS_ENDPOINT_URL": proxy.url})
+        expect(r.returncode == 0, "create: %s" % r.stderr[-1000:])
+        lost_once(proxy)
+    finally:
+        proxy.stop()
+    mts = env.boto("efs").describe_mount_targets(FileSystemId=fs)["MountTargets"]
+    expect_eq([m["MountTargetId"] for m in r.value()["mount_targets"]],
+              [m["MountTargetId"] for m in mts], "the mount target recorded is the one made")
