@@ -92,5 +92,5 @@ def test_lost_answers_efs_mount_target(env):
     finally:
         proxy.stop()
     mts = env.boto("efs").describe_mount_targets(FileSystemId=fs)["MountTargets"]
-    expect_eq([m["MountTargetId"] for m in r.value()["mount_targets"]],
+    expect_eq([m["id"] for m in r.value()["mount_targets"]],
               [m["MountTargetId"] for m in mts], "the mount target recorded is the one made")
