@@ -226,8 +226,9 @@ static int revoke(struct dc_res_ctx *ctx, const char *id, json_t *extra)
 	return rc;
 }
 
-/* Authorize the template's rules EC2 lacks, revoke the ones it has extra. */
-static int converge_rules(struct dc_res_ctx *ctx, const struct group_spec *s, const char *id)
+/* One pass: authorize the template's rules EC2 lacks, revoke the ones it
+ * has extra. */
+static int converge_once(struct dc_res_ctx *ctx, const struct group_spec *s, const char *id)
 {
 	json_t *group = NULL;
 	struct dc_buf form = DC_BUF_INIT(DC_MAX_FILE);
@@ -250,6 +251,23 @@ static int converge_rules(struct dc_res_ctx *ctx, const struct group_spec *s, co
 	dc_buf_dispose(&form);
 	json_decref(have);
 	json_decref(group);
+	return rc;
+}
+
+/* A retried Authorize whose first answer was lost meets its own rules
+ * (InvalidPermission.Duplicate), a retried Revoke finds them gone
+ * (InvalidPermission.NotFound): both calls are all-or-nothing, so the
+ * group is read again and the pass redone rather than the error taken
+ * for success blindly. */
+static int converge_rules(struct dc_res_ctx *ctx, const struct group_spec *s, const char *id)
+{
+	int rc = -1;
+	for (int pass = 0; pass < 3; pass++) {
+		rc = converge_once(ctx, s, id);
+		if (rc == 0 || (!dc_resource_error_is("InvalidPermission.Duplicate") &&
+				!dc_resource_error_is("InvalidPermission.NotFound")))
+			break;
+	}
 	if (rc < 0)
 		dc_error_prefix("security group '%s' ingress", s->name);
 	return rc;
@@ -343,9 +361,11 @@ static int group_create(struct dc_res_ctx *ctx, const json_t *props, json_t **at
 
 /* ---- update, delete, find ------------------------------------------------- */
 
+/* json_equal says two absent values differ: a group without a description
+ * would be replaced on every update. */
 static int same_string(const json_t *a, const json_t *b)
 {
-	return json_equal((json_t *)a, (json_t *)b);
+	return a == b || json_equal((json_t *)a, (json_t *)b);
 }
 
 static int group_update(struct dc_res_ctx *ctx, const json_t *old_props, const json_t *new_props,

@@ -56,6 +56,20 @@ static const char *in_subnet(const json_t *mts, const char *subnet)
 	return NULL;
 }
 
+/* A CreateMountTarget whose answer was lost and was sent again meets its
+ * own mount target (MountTargetConflict): the one now in `subnet` is it.
+ * 0 and *id when there is one, else -1 with the conflict's message kept. */
+static int made_by_retry(struct dc_res_ctx *ctx, const char *fs, const char *subnet, char **id)
+{
+	struct dc_error conflict = *dc_error_last();
+	json_t *now = NULL;
+	const char *mt = dc_efs_mount_targets(ctx, fs, &now) == 0 ? in_subnet(now, subnet) : NULL;
+	if (mt)
+		*id = dc_xstrdup(mt);
+	json_decref(now);
+	return mt ? 0 : dc_error_set("%s", conflict.message);
+}
+
 /* The mount target in `subnet`: the one a crashed run made, or a new one. */
 static int make_one(struct dc_res_ctx *ctx, const struct mt_spec *s, const json_t *have,
 		    const char *subnet, char **id)
@@ -76,6 +90,8 @@ static int make_one(struct dc_res_ctx *ctx, const struct mt_spec *s, const json_
 		rc = dc_error_set("no mount target id in EFS's answer");
 	if (rc == 0)
 		*id = dc_xstrdup(made);
+	else if (dc_resource_error_is("MountTargetConflict"))
+		rc = made_by_retry(ctx, s->fs, subnet, id);
 	if (rc < 0)
 		dc_error_prefix("subnet '%s'", subnet);
 	json_decref(out);

@@ -176,14 +176,29 @@ static int spec_init(struct role_spec *s, const json_t *props, const char *name)
 
 /* ---- convergence ------------------------------------------------------ */
 
+/* A policy already gone counts as removed: a retry whose first answer was
+ * lost meets NoSuchEntity. Were the role itself gone, the DeleteRole or
+ * the next call says so. */
+static int detach(struct dc_res_ctx *ctx, const char *role, const char *arn)
+{
+	int rc = iam_call(ctx, NULL, "DetachRolePolicy", "RoleName", role, "PolicyArn", arn,
+			  NULL);
+	return rc == DC_ENOTFOUND ? 0 : rc;
+}
+
+static int delete_inline(struct dc_res_ctx *ctx, const char *role, const char *policy)
+{
+	int rc = iam_call(ctx, NULL, "DeleteRolePolicy", "RoleName", role, "PolicyName", policy,
+			  NULL);
+	return rc == DC_ENOTFOUND ? 0 : rc;
+}
+
 static int put_inline_policy(struct dc_res_ctx *ctx, const struct role_spec *s)
 {
 	if (s->policy)
 		return iam_call(ctx, NULL, "PutRolePolicy", "RoleName", s->name, "PolicyName",
 				POLICY_NAME, "PolicyDocument", s->policy, NULL);
-	int rc = iam_call(ctx, NULL, "DeleteRolePolicy", "RoleName", s->name, "PolicyName",
-			  POLICY_NAME, NULL);
-	return rc == DC_ENOTFOUND ? 0 : rc;
+	return delete_inline(ctx, s->name, POLICY_NAME);
 }
 
 static int list_attached(struct dc_res_ctx *ctx, const char *name, json_t **out)
@@ -207,8 +222,7 @@ static int sync_managed(struct dc_res_ctx *ctx, const struct role_spec *s)
 	int rc = list_attached(ctx, s->name, &have);
 	json_array_foreach(have, i, e)
 		if (rc == 0 && !contains(s->managed, json_string_value(e)))
-			rc = iam_call(ctx, NULL, "DetachRolePolicy", "RoleName", s->name,
-				      "PolicyArn", json_string_value(e), NULL);
+			rc = detach(ctx, s->name, json_string_value(e));
 	json_array_foreach(s->managed, i, e)
 		if (rc == 0 && !contains(have, json_string_value(e)))
 			rc = iam_call(ctx, NULL, "AttachRolePolicy", "RoleName", s->name,
@@ -357,15 +371,14 @@ static int strip_policies(struct dc_res_ctx *ctx, const char *name)
 	xmlFreeDoc(doc);
 	json_array_foreach(names, i, e)
 		if (rc == 0)
-			rc = iam_call(ctx, NULL, "DeleteRolePolicy", "RoleName", name, "PolicyName",
-				      json_string_value(e), NULL);
+			rc = delete_inline(ctx, name, json_string_value(e));
 	json_decref(names);
+	names = NULL; /* list_attached is skipped after a failure */
 	if (rc == 0)
 		rc = list_attached(ctx, name, &names);
 	json_array_foreach(names, i, e)
 		if (rc == 0)
-			rc = iam_call(ctx, NULL, "DetachRolePolicy", "RoleName", name, "PolicyArn",
-				      json_string_value(e), NULL);
+			rc = detach(ctx, name, json_string_value(e));
 	json_decref(names);
 	return rc;
 }

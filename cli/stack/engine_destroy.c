@@ -92,7 +92,8 @@ struct sweep_env {
 	const struct dc_template *t;
 };
 
-/* Built-ins and params only: other resources' attrs are what was lost. */
+/* Built-ins and params only (the stack's own, then the template's):
+ * other resources' attrs are what was lost. */
 static int sweep_lookup(void *arg, const char *id, const char *name, json_t **out)
 {
 	struct sweep_env *env = arg;
@@ -102,7 +103,7 @@ static int sweep_lookup(void *arg, const char *id, const char *name, json_t **ou
 		*out = json_object_get(env->e->doc, "name");
 	else if (!strcmp(name, "region") || !strcmp(name, "account"))
 		*out = json_object_get(env->e->doc, name);
-	else
+	else if (!(*out = json_object_get(json_object_get(env->e->doc, "params"), name)))
 		*out = json_object_get(env->t->params, name);
 	return *out ? 0 : DC_ENOTFOUND;
 }
@@ -156,28 +157,37 @@ static int sweep_one(struct engine *e, struct worker *w, const struct dc_templat
 	return rc;
 }
 
-/* Every template's resources in reverse order, so that what depends on
- * another goes first, whichever architecture the stack was. */
-static int sweep(struct engine *e)
+static int sweep_arch(struct engine *e, void *worker, const char *root, const char *arch)
+{
+	struct dc_template *t;
+	int rc = 0;
+	if (dc_template_load(&t, root, arch, NULL) < 0)
+		return -1;
+	for (size_t i = t->nres; i-- > 0;)
+		if (sweep_one(e, worker, t, &t->res[i]) < 0)
+			rc = -1;
+	dc_template_free(t);
+	return rc;
+}
+
+/* Each template's resources in reverse order, so that what depends on
+ * another goes first: only `arch`'s, or (NULL) every architecture's, for a
+ * stack whose kind is unknown. */
+static int sweep(struct engine *e, const char *arch)
 {
 	struct dc_strlist archs = { 0 };
 	const char *root = dc_template_root();
-	void *worker;
-	if (dc_template_list(&archs, root) < 0 || engine_worker_init(e, &worker) < 0)
+	void *worker = NULL;
+	if (arch)
+		dc_strlist_push(&archs, dc_xstrdup(arch));
+	else if (dc_template_list(&archs, root) < 0)
 		return -1;
-	int rc = 0;
-	for (size_t a = 0; a < archs.n; a++) {
-		struct dc_template *t;
-		if (dc_template_load(&t, root, archs.v[a], NULL) < 0) {
+	int rc = engine_worker_init(e, &worker);
+	for (size_t a = 0; rc == 0 && a < archs.n; a++)
+		if (sweep_arch(e, worker, root, archs.v[a]) < 0)
 			rc = -1;
-			continue;
-		}
-		for (size_t i = t->nres; i-- > 0;)
-			if (sweep_one(e, worker, t, &t->res[i]) < 0)
-				rc = -1;
-		dc_template_free(t);
-	}
-	engine_worker_dispose(e, worker);
+	if (worker)
+		engine_worker_dispose(e, worker);
 	for (size_t a = 0; a < archs.n; a++)
 		free((void *)archs.v[a]);
 	dc_strlist_dispose(&archs);
@@ -205,10 +215,15 @@ int dc_engine_destroy(struct dc_engine_result *out, struct dc_state *st, const c
 	if (is_local && !e.local)
 		rc = engine_local_forget(&e, "its local supervisor is not running");
 	if (rc == 0) {
+		const char *arch = json_string_value(json_object_get(e.doc, "arch"));
 		int failed = engine_delete_recorded(&e, NULL, NULL, parallel) < 0;
-		/* Nothing of a local stack is anywhere but on this machine. */
-		if (do_sweep && !is_local)
-			failed |= sweep(&e) < 0;
+		/* Nothing of a local stack is anywhere but on this machine. A
+		 * create that takes no idempotency token (CreateApi, ...) whose
+		 * answer was lost and was sent again made a twin state never
+		 * heard of: every destroy ends with a sweep of the stack's own
+		 * architecture, --sweep with every architecture's. */
+		if (!is_local && (do_sweep || !failed))
+			failed |= sweep(&e, do_sweep || !arch || !*arch ? NULL : arch) < 0;
 		if (failed)
 			rc = engine_report_failure(&e, "destroy");
 		else if (json_object_size(json_object_get(e.doc, "resources")) == 0)

@@ -212,11 +212,13 @@ class FaultProxy:
     """tests/tools/faultproxy.py in front of moto, for one test."""
 
     def __init__(self, upstream, rate, seed=1, faults="throttle,503,reset", delay_ms=0,
-                 log=None, kill_after=0, kill_pid_file=None, stall_s=3.0):
+                 log=None, kill_after=0, kill_pid_file=None, stall_s=3.0, lose=""):
         port_file = tempfile.mktemp(prefix="faultproxy-")
         extra = []
         if log:
             extra += ["--log", log]
+        if lose:
+            extra += ["--lose", lose]
         if kill_after:
             extra += ["--kill-after", str(kill_after), "--kill-pid-file", kill_pid_file]
         self.proc = subprocess.Popen(

@@ -4,7 +4,7 @@ random points of `up` and of `destroy`; after each run, what is left of the
 stack in moto (read with boto3, not from deployctl's state) must be nothing.
 
     python3 tests/soak/faults.py --binary ./deployctl [--seeds 20]
-        [--rates 0.1,0.3] [--kills 5] [--archs a,b] [--workers 2]
+        [--seed-list 6,7,11] [--rates 0.1,0.3] [--kills 5] [--archs a,b] [--workers 2]
 
 Faults, per call, drawn from a seeded generator: throttling, 500, 503,
 connection reset before the call, the answer lost after it, a truncated
@@ -37,6 +37,7 @@ FAULTS = "throttle,500,503,reset,lost,truncate,stall"
 # Short enough that a stalled call costs seconds, long enough for moto.
 READ_TIMEOUT_S = 2
 STALL_S = 3
+LOG_DIR = None  # --proxy-log: one request log per faulty run
 
 
 class Worker:
@@ -79,8 +80,9 @@ def faulty_run(w, arch, rate, seed):
     """up then destroy through faults; then destroy without faults if the
     faulty one gave up, as a user would run it again."""
     name = "f%s-%d" % (arch.split("-")[1][:4], seed)
+    log = os.path.join(LOG_DIR, "%s-%s-%d.jsonl" % (arch, rate, seed)) if LOG_DIR else None
     proxy = FaultProxy(w.moto.url, rate=rate, seed=seed, faults=FAULTS,
-                       stall_s=STALL_S)
+                       stall_s=STALL_S, log=log)
     try:
         up_rc, up_err = w.run(proxy.url, "up", arch, "--name", name, *w.params(arch))
         rc, err = w.run(proxy.url, "destroy", name)
@@ -140,7 +142,7 @@ def plan(args):
     jobs = []
     for arch in args.archs:
         for rate in args.rates:
-            for seed in range(1, args.seeds + 1):
+            for seed in args.seed_list or range(1, args.seeds + 1):
                 jobs.append(("faults", arch, rate, seed))
         for verb in ("up", "destroy"):
             for n in range(args.kills):
@@ -198,14 +200,23 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
     ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--seed-list", default="",
+                    help="comma-separated seeds to run instead of 1..--seeds")
     ap.add_argument("--rates", default="0.1,0.3")
     ap.add_argument("--kills", type=int, default=5)
     ap.add_argument("--archs", default=",".join(ARCHS))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1, help="of the kill points")
+    ap.add_argument("--proxy-log", default="",
+                    help="a folder for each faulty run's request log (ARCH-RATE-SEED.jsonl)")
     args = ap.parse_args()
+    global LOG_DIR
+    if args.proxy_log:
+        LOG_DIR = os.path.abspath(args.proxy_log)
+        os.makedirs(LOG_DIR, exist_ok=True)
     args.rates = [float(r) for r in args.rates.split(",")]
     args.archs = args.archs.split(",")
+    args.seed_list = [int(s) for s in args.seed_list.split(",") if s]
     started = time.monotonic()
     totals = {"runs": 0, "kills": 0, "leftovers": 0, "failed_destroys": 0, "faults": {}}
     for res in run_jobs(args, plan(args)):

@@ -19,8 +19,12 @@ launch again (docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html).
 The proxy keeps that promise for moto: a RunInstances whose ClientToken it
 forwarded before gets the first answer again, and is not forwarded.
 
---log FILE appends one JSON line per request (method, path, X-Amz-Target,
-the query Action); --kill-after N --kill-pid-file F sends SIGKILL to the pid
+--lose OP[,OP] loses the answer of the first forwarded request of each
+named operation (the query Action, the X-Amz-Target's operation, or
+"METHOD /path" for REST APIs): a regression test's one fault, placed.
+
+--log FILE appends one JSON line per forwarded request (method, path,
+X-Amz-Target, the query Action, the fault drawn); --kill-after N --kill-pid-file F sends SIGKILL to the pid
 in F right after the N-th request has reached the upstream (its effect is
 made, its answer never arrives): a crash at the worst moment."""
 import argparse
@@ -53,13 +57,28 @@ class State:
         self.counts = {"requests": 0}
         self.kinds = [k for k in args.faults.split(",") if k]
         self.launches = {}  # ClientToken -> (status, headers, body) of RunInstances
+        self.lose = set(op for op in (args.lose or "").split(",") if op)
 
-    def log(self, handler, body):
+    def lose_once(self, handler, body):
+        """1 when this request is the first of an operation named by --lose."""
+        q = urllib.parse.parse_qs(body.decode(errors="replace"))
+        target = handler.headers.get("X-Amz-Target") or ""
+        ops = {(q.get("Action") or [""])[0], target.rsplit(".", 1)[-1],
+               "%s %s" % (handler.command, urllib.parse.urlsplit(handler.path).path)}
+        with self.lock:
+            hit = self.lose & ops
+            if hit:
+                self.lose -= hit
+                self.counts["lost"] = self.counts.get("lost", 0) + 1
+            return bool(hit)
+
+    def log(self, handler, body, fault=None):
         if not self.args.log:
             return
         action = urllib.parse.parse_qs(body.decode(errors="replace")).get("Action", [None])[0]
         line = json.dumps({"method": handler.command, "path": handler.path,
-                           "target": handler.headers.get("X-Amz-Target"), "action": action})
+                           "target": handler.headers.get("X-Amz-Target"), "action": action,
+                           "fault": fault})
         with self.lock, open(self.args.log, "a") as f:
             f.write(line + "\n")
 
@@ -183,7 +202,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault == "stall":
             time.sleep(STATE.args.stall_s)
             return self._reset()
-        STATE.log(self, body)
+        if fault is None and STATE.lose and STATE.lose_once(self, body):
+            fault = "lost"
+        STATE.log(self, body, fault)
         token = client_token(body)
         with STATE.lock:
             first = STATE.launches.get(token) if token else None
@@ -215,6 +236,7 @@ def main():
     ap.add_argument("--stall-s", type=float, default=3.0)
     ap.add_argument("--port-file")
     ap.add_argument("--log")
+    ap.add_argument("--lose", default="")
     ap.add_argument("--kill-after", type=int, default=0)
     ap.add_argument("--kill-pid-file")
     args = ap.parse_args()
