@@ -15,9 +15,11 @@ Each request's fault is drawn from one seeded generator, so a run repeats.
 
 moto does not honour EC2's ClientToken: a RunInstances retried after its
 answer was lost launches a second instance, where EC2 answers the first
-launch again (docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html).
-The proxy keeps that promise for moto: a RunInstances whose ClientToken it
-forwarded before gets the first answer again, and is not forwarded.
+launch again (docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html);
+nor ELBv2's promise that a second CreateTargetGroup or CreateLoadBalancer
+with the same settings succeeds (moto: DuplicateTargetGroupName). The proxy
+keeps those promises for moto: such a call it forwarded before gets the
+first answer again, and is not forwarded (see idempotency_key).
 
 --lose OP[,OP] loses the answer of the first forwarded request of each
 named operation (the query Action, the X-Amz-Target's operation, or
@@ -56,7 +58,7 @@ class State:
         self.lock = threading.Lock()
         self.counts = {"requests": 0}
         self.kinds = [k for k in args.faults.split(",") if k]
-        self.launches = {}  # ClientToken -> (status, headers, body) of RunInstances
+        self.launches = {}  # idempotency_key -> (answer, body) of the first call
         self.lose = set(op for op in (args.lose or "").split(",") if op)
 
     def lose_once(self, handler, body):
@@ -109,12 +111,20 @@ class Answer:
         return self._headers
 
 
-def client_token(body):
-    """The ClientToken of an EC2 RunInstances request, or None."""
+def idempotency_key(body):
+    """What makes a request idempotent on AWS where moto is not, or None:
+    EC2 RunInstances by its ClientToken; ELBv2 CreateLoadBalancer and
+    CreateTargetGroup by their settings ("If you attempt to create multiple
+    target groups with the same settings, each call succeeds": the ELBv2 API
+    reference), here the whole request."""
     q = urllib.parse.parse_qs(body.decode(errors="replace"))
-    if q.get("Action") != ["RunInstances"]:
-        return None
-    return (q.get("ClientToken") or [None])[0]
+    action = (q.get("Action") or [None])[0]
+    if action == "RunInstances":
+        token = (q.get("ClientToken") or [None])[0]
+        return ("RunInstances", token) if token else None
+    if action in ("CreateLoadBalancer", "CreateTargetGroup"):
+        return (action, body)
+    return None
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -205,7 +215,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault is None and STATE.lose and STATE.lose_once(self, body):
             fault = "lost"
         STATE.log(self, body, fault)
-        token = client_token(body)
+        token = idempotency_key(body)
         with STATE.lock:
             first = STATE.launches.get(token) if token else None
         if first:
