@@ -123,28 +123,53 @@ static json_t *sweep_props(struct engine *e, const struct dc_template *t, const 
 	return out;
 }
 
-/* Sweep one logical resource of one template: whatever its type finds for
- * this stack is deleted. */
-static int sweep_one(struct engine *e, struct worker *w, const struct dc_template *t,
-		     const struct dc_template_resource *r)
+/* A sweep of one template: each resource's lookup (its type's find, by
+ * tag or name) at the same time, then what was found deleted one by one in
+ * reverse template order, so that what depends on another goes first. */
+struct sweep_run {
+	struct engine *e;
+	const struct dc_template *t;
+	json_t **found; /* per resource: what its type found, or NULL */
+};
+
+static int run_find(void *arg, void *worker, size_t i)
+{
+	struct sweep_run *s = arg;
+	const struct dc_template_resource *r = &s->t->res[i];
+	const struct dc_resource_type *type = engine_type(s->e, r->type);
+	struct dc_res_ctx ctx;
+	if (!type->find)
+		return 0;
+	engine_ctx(s->e, worker, r->id, &ctx);
+	ctx.template_dir = s->t->dir;
+	json_t *props = sweep_props(s->e, s->t, r->props);
+	int rc = type->find(&ctx, props, &s->found[i]);
+	json_decref(props);
+	if (rc < 0)
+		engine_fail(s->e, r->id);
+	return rc;
+}
+
+static int sweep_worker_init(void *arg, void **worker)
+{
+	return engine_worker_init(((struct sweep_run *)arg)->e, worker);
+}
+
+static void sweep_worker_dispose(void *arg, void *worker)
+{
+	engine_worker_dispose(((struct sweep_run *)arg)->e, worker);
+}
+
+static int delete_found(struct engine *e, struct worker *w, const struct dc_template *t,
+			const struct dc_template_resource *r, const json_t *found)
 {
 	const struct dc_resource_type *type = engine_type(e, r->type);
 	struct dc_res_ctx ctx;
-	json_t *found = NULL;
-	if (!type->find)
-		return 0;
-	engine_ctx(e, w, r->id, &ctx);
-	ctx.template_dir = t->dir;
-	json_t *props = sweep_props(e, t, r->props);
-	int found_rc = type->find(&ctx, props, &found);
-	json_decref(props);
-	if (found_rc < 0) {
-		engine_fail(e, r->id);
-		return -1;
-	}
 	size_t i;
 	json_t *attrs;
 	int rc = 0;
+	engine_ctx(e, w, r->id, &ctx);
+	ctx.template_dir = t->dir;
 	json_array_foreach(found, i, attrs) {
 		engine_say(e, "sweeping %s (%s %s)", r->id, r->type,
 			   json_string_value(json_object_get(attrs, "id")));
@@ -153,27 +178,33 @@ static int sweep_one(struct engine *e, struct worker *w, const struct dc_templat
 			rc = -1;
 		}
 	}
-	json_decref(found);
 	return rc;
 }
 
-static int sweep_arch(struct engine *e, void *worker, const char *root, const char *arch)
+static int sweep_arch(struct engine *e, void *worker, const char *root, const char *arch,
+		      int parallel)
 {
 	struct dc_template *t;
-	int rc = 0;
 	if (dc_template_load(&t, root, arch, NULL) < 0)
 		return -1;
-	for (size_t i = t->nres; i-- > 0;)
-		if (sweep_one(e, worker, t, &t->res[i]) < 0)
+	struct sweep_run s = { e, t, dc_xcalloc(t->nres ? t->nres : 1, sizeof(json_t *)) };
+	struct dc_sched_node *nodes = dc_xcalloc(t->nres ? t->nres : 1, sizeof(*nodes));
+	struct dc_sched_ops ops = { sweep_worker_init, sweep_worker_dispose, run_find };
+	int rc = t->nres && dc_sched_run(nodes, t->nres, parallel, &ops, &s) < 0 ? -1 : 0;
+	for (size_t i = t->nres; i-- > 0;) {
+		if (s.found[i] && delete_found(e, worker, t, &t->res[i], s.found[i]) < 0)
 			rc = -1;
+		json_decref(s.found[i]);
+	}
+	free(nodes);
+	free(s.found);
 	dc_template_free(t);
 	return rc;
 }
 
-/* Each template's resources in reverse order, so that what depends on
- * another goes first: only `arch`'s, or (NULL) every architecture's, for a
- * stack whose kind is unknown. */
-static int sweep(struct engine *e, const char *arch)
+/* Only `arch`'s template, or (NULL) every architecture's, for a stack
+ * whose kind is unknown. */
+static int sweep(struct engine *e, const char *arch, int parallel)
 {
 	struct dc_strlist archs = { 0 };
 	const char *root = dc_template_root();
@@ -184,7 +215,7 @@ static int sweep(struct engine *e, const char *arch)
 		return -1;
 	int rc = engine_worker_init(e, &worker);
 	for (size_t a = 0; rc == 0 && a < archs.n; a++)
-		if (sweep_arch(e, worker, root, archs.v[a]) < 0)
+		if (sweep_arch(e, worker, root, archs.v[a], parallel) < 0)
 			rc = -1;
 	if (worker)
 		engine_worker_dispose(e, worker);
@@ -223,7 +254,7 @@ int dc_engine_destroy(struct dc_engine_result *out, struct dc_state *st, const c
 		 * heard of: every destroy ends with a sweep of the stack's own
 		 * architecture, --sweep with every architecture's. */
 		if (!is_local && (do_sweep || !failed))
-			failed |= sweep(&e, do_sweep || !arch || !*arch ? NULL : arch) < 0;
+			failed |= sweep(&e, do_sweep || !arch || !*arch ? NULL : arch, parallel) < 0;
 		if (failed)
 			rc = engine_report_failure(&e, "destroy");
 		else if (json_object_size(json_object_get(e.doc, "resources")) == 0)
