@@ -33,6 +33,11 @@ import toolchain  # noqa: E402
 ARCHS = ["lambda-python-s3", "lambda-python-dynamodb", "lambda-js-dynamodb",
          "lambda-cpp-dynamodb", "lambda-rust-dynamodb", "fastapi-ec2", "fargate-ecs", "k8s"]
 SERVERS = ("fastapi-ec2", "fargate-ecs", "k8s")
+# Stack names: a short tag per architecture, then the run.
+TAGS = {"lambda-python-s3": "lps3", "lambda-python-dynamodb": "lpyd",
+        "lambda-js-dynamodb": "ljsd", "lambda-cpp-dynamodb": "lcpp",
+        "lambda-rust-dynamodb": "lrst", "fastapi-ec2": "fec2", "fargate-ecs": "fecs",
+        "k8s": "k8s"}
 FAULTS = "throttle,500,503,reset,lost,truncate,stall"
 # Short enough that a stalled call costs seconds, long enough for moto.
 READ_TIMEOUT_S = 2
@@ -79,7 +84,7 @@ class Worker:
 def faulty_run(w, arch, rate, seed):
     """up then destroy through faults; then destroy without faults if the
     faulty one gave up, as a user would run it again."""
-    name = "f%s-%d" % (arch.split("-")[1][:4], seed)
+    name = "f%s-%d" % (TAGS[arch], seed)
     log = os.path.join(LOG_DIR, "%s-%s-%d.jsonl" % (arch, rate, seed)) if LOG_DIR else None
     proxy = FaultProxy(w.moto.url, rate=rate, seed=seed, faults=FAULTS,
                        stall_s=STALL_S, log=log)
@@ -117,7 +122,7 @@ def calls_of(w, arch, verb, name):
 def killed_run(w, arch, verb, at, n):
     """deployctl killed with SIGKILL right after call `at` of `verb` reached
     moto; then destroy, as a user would."""
-    name = "k%s-%s%d" % (arch.split("-")[1][:4], verb[0], n)
+    name = "k%s-%s%d" % (TAGS[arch], verb[0], n)
     pid_file = os.path.join(w.env.home, "pid-" + name)
     proxy = FaultProxy(w.moto.url, rate=0.0)
     try:
@@ -170,7 +175,7 @@ def run_jobs(args, jobs):
         _, arch, verb, n = job
         key = (arch, verb)
         if key not in calls:
-            calls[key] = calls_of(w, arch, verb, "count-%s-%s" % (arch.split("-")[1][:4], verb))
+            calls[key] = calls_of(w, arch, verb, "count-%s-%s" % (TAGS[arch], verb))
         with lock:
             at = rng.randint(1, max(1, calls[key]))
         return killed_run(w, arch, verb, at, n)
