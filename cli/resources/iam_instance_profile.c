@@ -87,6 +87,20 @@ static int create_call(struct dc_res_ctx *ctx, const char *name, char **arn)
 	return rc;
 }
 
+/* After AddRoleToInstanceProfile met LimitExceeded (the profile is full):
+ * success when what fills it is `role`, added by an earlier attempt whose
+ * answer was lost. */
+static int holds_role(struct dc_res_ctx *ctx, const char *name, const char *role)
+{
+	struct profile p;
+	int rc = read_profile(ctx, name, &p);
+	if (rc == 0 && !(json_array_size(p.roles) == 1 &&
+			 strcmp(json_string_value(json_array_get(p.roles, 0)), role) == 0))
+		rc = dc_error_set("instance profile '%s' holds another role than '%s'", name, role);
+	profile_dispose(&p);
+	return rc;
+}
+
 /* Make the profile hold `role` and nothing else (IAM allows one role). */
 static int set_role(struct dc_res_ctx *ctx, const char *name, const json_t *have, const char *role)
 {
@@ -102,8 +116,11 @@ static int set_role(struct dc_res_ctx *ctx, const char *name, const json_t *have
 		if (rc == DC_ENOTFOUND)
 			rc = 0;
 	}
-	if (rc == 0 && !present)
+	if (rc == 0 && !present) {
 		rc = with_role(ctx, "AddRoleToInstanceProfile", name, role);
+		if (rc < 0 && dc_resource_error_is("LimitExceeded"))
+			rc = holds_role(ctx, name, role);
+	}
 	return rc;
 }
 

@@ -94,3 +94,20 @@ def test_lost_answers_efs_mount_target(env):
     mts = env.boto("efs").describe_mount_targets(FileSystemId=fs)["MountTargets"]
     expect_eq([m["id"] for m in r.value()["mount_targets"]],
               [m["MountTargetId"] for m in mts], "the mount target recorded is the one made")
+
+
+def test_lost_answers_instance_profile_role(env):
+    """A retried AddRoleToInstanceProfile finds the profile full
+    (LimitExceeded) with the role the first attempt put there: success."""
+    role = drive(env, "create", "iam.role", role_props(), logical="role").ok("create").value()
+    proxy = FaultProxy(env.moto.url, rate=0.0, lose="AddRoleToInstanceProfile")
+    try:
+        r = drive(env, "create", "iam.instance_profile", {"role": role["name"]},
+                  logical="profile", extra_env={"AWS_ENDPOINT_URL": proxy.url})
+        expect(r.returncode == 0, "create: %s" % r.stderr[-1000:])
+        lost_once(proxy)
+    finally:
+        proxy.stop()
+    got = env.boto("iam").get_instance_profile(InstanceProfileName=r.value()["name"])
+    expect_eq([x["RoleName"] for x in got["InstanceProfile"]["Roles"]], [role["name"]],
+              "the profile's roles")
