@@ -79,6 +79,212 @@ def credentials():
                "</AccessKeyId></Credentials></AssumeRoleResult></AssumeRoleResponse>")
 
 
+def config():
+    # One option byte (the profile), then config NUL credentials.
+    cfg = """# deployctl fuzz seed: the shapes of the AWS CLI's config file
+[default]
+region = eu-west-2
+output = json
+max_attempts = 5
+ca_bundle = /etc/ssl/certs/ca-certificates.crt
+
+[profile dev]
+region=us-east-1
+role_arn = arn:aws:iam::123456789012:role/dev
+source_profile = default
+credential_process = "/opt/bin/creds helper" --profile 'dev' --flag\\ x
+services = dev-services
+s3 =
+  addressing_style = path
+  max_concurrent_requests = 20
+
+[profile prod]
+sso_session = my-sso
+sso_account_id = 111122223333
+sso_role_name = Admin
+region: ap-southeast-2
+aws_access_key_id = AKIDEXAMPLE
+aws_secret_access_key = wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
+
+[sso-session my-sso]
+sso_region = us-east-1
+sso_start_url = https://my-sso-portal.awsapps.com/start
+
+[services dev-services]
+dynamodb =
+  endpoint_url = http://localhost:8000
+s3 =
+    endpoint_url = https://s3.example.com:9000/base/
+endpoint_url = http://127.0.0.1:5000
+
+; a comment
+[profile "quoted name"]
+region = us-west-2
+web_identity_token_file = /var/run/token
+"""
+    creds = """[default]
+aws_access_key_id = AKIAIOSFODNN7EXAMPLE
+aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+
+[dev]
+aws_access_key_id=ASIAIOSFODNN7EXAMPLE
+aws_secret_access_key=secret
+aws_session_token = IQoJb3JpZ2luX2VjEXAMPLE
+aws_security_token =
+region = eu-central-1
+"""
+    for b in range(4):
+        put("config", bytes([b]) + cfg.encode() + b"\0" + creds.encode())
+    put("config", b"\2[profile dev]\nregion = not_a_region!\n\0")
+    put("config", b"\0[DEFAULT]\nregion = us-east-2\n[default]\nmax_attempts: 0x10\n"
+        b"  continued value\n\t more\n\0[default]\naws_access_key_id =\n")
+    put("config", b"\1[default]\n[default]\nkey = 1\nkey = 2\n\0")
+    put("config", b"\3\0[prod]\naws_access_key_id = A\n")
+
+
+def captured():
+    """Answers of moto (which mimics AWS's wire formats) to the calls our
+    resource types make, captured from botocore's before-parse event: the
+    2xx bodies seed xml/json, the errors (status, headers, body) seed error."""
+    import boto3
+    from moto import mock_aws
+    os.environ.update(AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="secret",
+                      AWS_DEFAULT_REGION="us-east-1")
+    protocols = {"iam": 0, "sts": 0, "elbv2": 0, "ec2": 1, "dynamodb": 2, "logs": 2,
+                 "ssm": 2, "ecs": 2, "lambda": 3, "apigatewayv2": 3, "efs": 3, "s3": 4}
+    statuses = [400, 403, 404, 409, 500, 503, 301, 413]
+
+    def hook(name):
+        def on_parse(operation_model=None, response_dict=None, **kw):
+            body = response_dict["body"]
+            status = response_dict["status_code"]
+            if 200 <= status < 300:
+                if body.lstrip().startswith(b"<"):
+                    put("xml", body)
+                    if name == "sts":
+                        put("sts", body)
+                elif body:
+                    put("json", body)
+                return
+            head = "".join("%s: %s\r\n" % kv for kv in response_dict["headers"].items())
+            st = statuses.index(status) if status in statuses else 0
+            put("error", bytes([protocols[name], st]) + head.encode() + b"\r\n" + body)
+        return on_parse
+
+    def client(name):
+        c = boto3.client(name, region_name="us-east-1")
+        c.meta.events.register("before-parse", hook(name))
+        return c
+
+    def attempt(f, *a, **k):
+        try:
+            f(*a, **k)
+        except Exception:
+            pass
+
+    with mock_aws():
+        trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole"}]})
+        iam = client("iam")
+        role = iam.create_role(RoleName="demo-fn", AssumeRolePolicyDocument=trust,
+                               Tags=[{"Key": "deployctl:stack", "Value": "demo"}])
+        iam.get_role(RoleName="demo-fn")
+        iam.list_role_tags(RoleName="demo-fn")
+        attempt(iam.put_role_policy, RoleName="demo-fn", PolicyName="p", PolicyDocument=trust)
+        iam.list_role_policies(RoleName="demo-fn")
+        attempt(iam.get_role, RoleName="missing")
+        attempt(iam.create_role, RoleName="demo-fn", AssumeRolePolicyDocument=trust)
+        sts = client("sts")
+        sts.get_caller_identity()
+        sts.assume_role(RoleArn=role["Role"]["Arn"], RoleSessionName="session")
+        ec2 = client("ec2")
+        vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+        sg = ec2.create_security_group(GroupName="demo", Description="d", VpcId=vpc)
+        ec2.describe_security_groups(GroupIds=[sg["GroupId"]])
+        subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]]
+        res = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1,
+                                TagSpecifications=[{"ResourceType": "instance",
+                                "Tags": [{"Key": "deployctl:stack", "Value": "demo"}]}])
+        ec2.describe_instances(InstanceIds=[res["Instances"][0]["InstanceId"]])
+        attempt(ec2.describe_instances, InstanceIds=["i-0123456789abcdef0"])
+        attempt(ec2.delete_security_group, GroupId="sg-00000000")
+        elb = client("elbv2")
+        lb = elb.create_load_balancer(Name="demo", Subnets=subnets[:2])
+        tg = elb.create_target_group(Name="demo", Protocol="HTTP", Port=80, VpcId=vpc)
+        elb.create_listener(LoadBalancerArn=lb["LoadBalancers"][0]["LoadBalancerArn"],
+                            Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward",
+                            "TargetGroupArn": tg["TargetGroups"][0]["TargetGroupArn"]}])
+        elb.describe_tags(ResourceArns=[lb["LoadBalancers"][0]["LoadBalancerArn"]])
+        attempt(elb.describe_load_balancers, Names=["missing"])
+        ddb = client("dynamodb")
+        ddb.create_table(TableName="demo", BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         Tags=[{"Key": "deployctl:stack", "Value": "demo"}])
+        ddb.describe_table(TableName="demo")
+        ddb.list_tags_of_resource(ResourceArn="arn:aws:dynamodb:us-east-1:123456789012:table/demo")
+        attempt(ddb.describe_table, TableName="missing")
+        logs = client("logs")
+        logs.create_log_group(logGroupName="/demo", tags={"deployctl:stack": "demo"})
+        logs.describe_log_groups(logGroupNamePrefix="/demo")
+        attempt(logs.create_log_group, logGroupName="/demo")
+        ssm = client("ssm")
+        ssm.put_parameter(Name="/demo/p", Value="v", Type="String")
+        ssm.get_parameter(Name="/demo/p")
+        attempt(ssm.get_parameter, Name="/missing")
+        ecs = client("ecs")
+        ecs.create_cluster(clusterName="demo", tags=[{"key": "deployctl:stack", "value": "demo"}])
+        ecs.describe_clusters(clusters=["demo"], include=["TAGS"])
+        attempt(ecs.describe_services, cluster="missing", services=["x"])
+        lam = client("lambda")
+        attempt(lam.get_function, FunctionName="missing")
+        attempt(lam.get_policy, FunctionName="missing")
+        apigw = client("apigatewayv2")
+        api = apigw.create_api(Name="demo", ProtocolType="HTTP", Tags={"deployctl:stack": "demo"})
+        apigw.get_api(ApiId=api["ApiId"])
+        attempt(apigw.get_api, ApiId="missing")
+        efs = client("efs")
+        efs.create_file_system(CreationToken="demo", Tags=[{"Key": "deployctl:stack",
+                                                              "Value": "demo"}])
+        efs.describe_file_systems()
+        attempt(efs.describe_file_systems, FileSystemId="fs-missing")
+        s3 = client("s3")
+        s3.create_bucket(Bucket="demo-bucket")
+        s3.put_bucket_versioning(Bucket="demo-bucket",
+                                 VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_tagging(Bucket="demo-bucket", Tagging={"TagSet": [
+            {"Key": "deployctl:stack", "Value": "demo"}]})
+        s3.get_bucket_tagging(Bucket="demo-bucket")
+        s3.put_object(Bucket="demo-bucket", Key="k", Body=b"x")
+        s3.delete_object(Bucket="demo-bucket", Key="k")
+        s3.list_object_versions(Bucket="demo-bucket")
+        attempt(s3.get_bucket_tagging, Bucket="missing-bucket")
+        attempt(s3.create_bucket, Bucket="demo-bucket")
+    # Error shapes moto does not make: the X-Amzn-ErrorType header, a proxy's page.
+    put("error", b"\x03\x00X-Amzn-ErrorType: ResourceNotFoundException:http://internal\r\n"
+        b"x-amzn-RequestId: 1234\r\n\r\n{\"Message\": \"Function not found\"}")
+    put("error", b"\x02\x04Content-Type: text/html\r\n\r\n<html><body>502 Bad Gateway"
+        b"</body></html>\x01\xff")
+    put("error", b"\x01\x00\r\n<Response><Errors><Error><Code>InvalidGroup.NotFound</Code>"
+        b"<Message>The security group does not exist</Message></Error></Errors>"
+        b"<RequestID>59dbff89-35bd-4eac-99ed-be587EXAMPLE</RequestID></Response>")
+
+
+def examples():
+    """botocore's examples-1.json: documented outputs of JSON services."""
+    import botocore
+    data = os.path.join(os.path.dirname(botocore.__file__), "data")
+    for svc in ("dynamodb", "lambda", "ecs", "logs", "ssm", "apigatewayv2", "efs"):
+        for path in glob.glob(os.path.join(data, svc, "*", "examples-1.json")):
+            with open(path) as f:
+                ex = json.load(f).get("examples", {})
+            for op in sorted(ex)[:12]:
+                for e in ex[op][:1]:
+                    if e.get("output"):
+                        put("json", json.dumps(e["output"], indent=1))
+
+
 def main():
     which = sys.argv[1:]
     for name, fn in GENERATORS:
@@ -86,7 +292,8 @@ def main():
             fn()
 
 
-GENERATORS = [("credentials", credentials)]
+GENERATORS = [("credentials", credentials), ("config", config), ("captured", captured),
+              ("examples", examples)]
 
 if __name__ == "__main__":
     main()
