@@ -285,6 +285,58 @@ def examples():
                         put("json", json.dumps(e["output"], indent=1))
 
 
+def stack():
+    """Our templates (arch renamed "fuzz", with --param overrides) and stack
+    documents shaped as `up` writes them (name "fuzz"): those state files of
+    recent test runs that /tmp still holds, else one made here."""
+    for path in sorted(glob.glob(os.path.join(ROOT, "templates", "*", "stack.json"))):
+        with open(path) as f:
+            t = json.load(f)
+        t["arch"] = "fuzz"
+        text = json.dumps(t, indent=2)
+        put("template", text)
+        params = sorted(t.get("params", {}))
+        if params:
+            put("template", text + "\0" + "\n".join(
+                ["%s=%s" % (params[0], v) for v in ("1", '"x"', "{}", "")] +
+                ["nope=1", "=", params[-1] + "=[1,2]"]))
+    docs = []
+    for path in sorted(glob.glob("/tmp/deployctl-it-*/state/stacks/*.json"))[:40]:
+        try:
+            with open(path) as f:
+                d = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if d.get("arch") in ("lambda-python-dynamodb", "lambda-cpp-dynamodb", "fargate-ecs"):
+            docs.append(d)
+    if not docs:
+        docs.append({"version": 1, "arch": "lambda-python-dynamodb", "target": "aws",
+                     "region": "eu-west-2", "account": "123456789012", "params": {},
+                     "resources": {"table": {"type": "dynamodb.table", "status": "created",
+                                             "props": {"hash_key": "id"}, "deps": [],
+                                             "attrs": {"arn": "arn:aws:dynamodb:eu-west-2:"
+                                                       "123456789012:table/fuzz-table",
+                                                       "name": "fuzz-table"}}},
+                     "outputs": {}})
+    seen = set()
+    for d in docs:
+        if d.get("arch") in seen:
+            continue
+        seen.add(d["arch"])
+        d["name"] = "fuzz"
+        put("state", json.dumps(d, indent=2, sort_keys=True))
+        local = dict(d, target="local", region="local", account="000000000000")
+        put("state", json.dumps(local, sort_keys=True))
+        r = json.loads(json.dumps(d))
+        for i, e in enumerate(r["resources"].values()):
+            e["status"] = ("creating", "deleting", "created")[i % 3]
+            if i % 4 == 1:
+                e.pop("attrs", None)
+        put("state", json.dumps(r))
+    put("state", '{"version": 2, "name": "fuzz", "resources": {}}')
+    put("state", '{"version": 1, "name": "fuzz", "resources": {}, "version": 1}')
+
+
 def main():
     which = sys.argv[1:]
     for name, fn in GENERATORS:
@@ -293,7 +345,7 @@ def main():
 
 
 GENERATORS = [("credentials", credentials), ("config", config), ("captured", captured),
-              ("examples", examples)]
+              ("examples", examples), ("stack", stack)]
 
 if __name__ == "__main__":
     main()
