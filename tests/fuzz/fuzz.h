@@ -31,4 +31,20 @@ const char *fuzz_tmpdir(void);
 /* Write n bytes to path, replacing it. Aborts on failure. */
 void fuzz_write_file(const char *path, const void *data, size_t n);
 
+
+
+/* ---- the local target's supervisor (fuzz_runtime_api, fuzz_gateway) ---- */
+struct sv_fn;
+
+/* The supervisor's lock and one function "fn" in sv.fns, with no process:
+ * the fuzz target plays its runtime through the Runtime API. */
+struct sv_fn *fuzz_sv_function(void);
+
+/* One request to fn's Runtime API handler; when it hands out an event,
+ * its request id is copied to id (64 bytes). Returns the status. */
+int fuzz_runtime_call(struct sv_fn *fn, const char *method, const char *target,
+		      const void *body, size_t n, char *id);
+
+/* 1 when an event waits in fn's queue (takes the lock). */
+int fuzz_sv_queued(struct sv_fn *fn);
 #endif

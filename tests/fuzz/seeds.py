@@ -337,6 +337,52 @@ def stack():
     put("state", '{"version": 1, "name": "fuzz", "resources": {}, "version": 1}')
 
 
+def local():
+    """The local target: HTTP requests as clients send them (the SigV4
+    suite's requests, the gateway's and Runtime API's own), Runtime API
+    scripts as the runtimes in tests/tools/runtime_*.py|js speak it."""
+    suite = os.path.join("/work/shared", "sigv4-testsuite", "v4")
+    for path in sorted(glob.glob(os.path.join(suite, "*", "request.txt")))[:30]:
+        with open(path, "rb") as f:
+            text = f.read()
+        head, _, body = text.partition(b"\n\n")
+        lines = head.split(b"\n")
+        if body:
+            lines.append(b"Content-Length: %d" % len(body))
+        put("server", b"\r\n".join(lines) + b"\r\n\r\n" + body)
+    ev = json.dumps({"version": "2.0", "routeKey": "GET /hits", "rawPath": "/hits"})
+    rt = "/2018-06-01/runtime"
+    put("server", "GET %s/invocation/next HTTP/1.1\r\nHost: 127.0.0.1:9001\r\n"
+        "User-Agent: python-urllib3\r\n\r\n" % rt)
+    put("server", "POST %s/invocation/abc/response HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+        "GET /hits?a=1&b=%%20 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+        "HEAD / HTTP/1.1\r\nConnection: close\r\n\r\n" % (rt, len(ev), ev))
+    put("server", "PUT /functions/fn HTTP/1.1\r\nX-Deployctl-Token: 0123abcd\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+    put("server", "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n")
+    put("server", "POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n")
+    put("server", "GET  HTTP/1.1\r\n: x\r\n\r\n")
+    R = "\x1e"
+    put("runtime_api", R.join(["INVOKE\n" + ev, "GET %s/invocation/next\n" % rt,
+                                "POST %s/invocation/{id}/response\n{\"statusCode\": 200}" % rt]))
+    put("runtime_api", R.join(["INVOKE\n{}", "INVOKE\n[]", "GET %s/invocation/next\n" % rt,
+                                "POST %s/invocation/{id}/error\n" % rt +
+                                json.dumps({"errorType": "Runtime.HandlerNotFound",
+                                            "errorMessage": "no handler", "stackTrace": []}),
+                                "GET %s/invocation/next?x\n" % rt,
+                                "POST %s/invocation/{id}/response\n\"done\"" % rt,
+                                "POST %s/invocation/{id}/response\nagain" % rt]))
+    put("runtime_api", R.join(["POST %s/init/error\n" % rt +
+                                json.dumps({"errorType": "Runtime.ImportModuleError",
+                                            "errorMessage": "No module named 'x'"}),
+                                "POST %s/init/error\nnot json" % rt,
+                                "GET %s/invocation/next\n" % rt,
+                                "POST %s/invocation/nope/response\n" % rt,
+                                "DELETE /2018-06-01/runtime/invocation/x/error\n",
+                                "GET /other\n"]))
+
+
 def main():
     which = sys.argv[1:]
     for name, fn in GENERATORS:
@@ -345,7 +391,8 @@ def main():
 
 
 GENERATORS = [("credentials", credentials), ("config", config), ("captured", captured),
-              ("examples", examples), ("stack", stack)]
+              ("examples", examples), ("stack", stack),
+              ("local", local)]
 
 if __name__ == "__main__":
     main()

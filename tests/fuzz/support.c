@@ -2,11 +2,14 @@
 #include "fuzz.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "local/server.h"
+#include "local/supervisor.h"
 #include "util/xalloc.h"
 
 char *fuzz_strndup(const uint8_t *data, size_t n)
@@ -63,4 +66,55 @@ void fuzz_write_file(const char *path, const void *data, size_t n)
 		perror(path);
 		abort();
 	}
+}
+
+/* ---- the local target's supervisor ---- */
+
+struct sv_fn *fuzz_sv_function(void)
+{
+	static struct sv_fn fn;
+	if (fn.name)
+		return &fn;
+	pthread_mutex_init(&sv.mu, NULL);
+	pthread_cond_init(&sv.cond, NULL);
+	fn.name = dc_xstrdup("fn");
+	fn.arn = dc_xstrdup("arn:aws:lambda:local:000000000000:function:fn");
+	fn.timeout_ms = 60000;
+	fn.memory_mb = 128;
+	sv.fns = &fn;
+	return &fn;
+}
+
+int fuzz_sv_queued(struct sv_fn *fn)
+{
+	pthread_mutex_lock(&sv.mu);
+	int queued = fn->queue != NULL;
+	pthread_mutex_unlock(&sv.mu);
+	return queued;
+}
+
+int fuzz_runtime_call(struct sv_fn *fn, const char *method, const char *target,
+		      const void *body, size_t n, char *id)
+{
+	struct dc_server_request req = { .method = method, .target = target,
+					 .version = "HTTP/1.1", .headers = DC_HEADERS_INIT,
+					 .body = DC_BUF_INIT(DC_SERVER_MAX_BODY), .fd = -1,
+					 .peer = "127.0.0.1" };
+	struct dc_server_response res = { 200, DC_HEADERS_INIT, DC_BUF_INIT(DC_SERVER_MAX_BODY) };
+	const char *q = strchr(target, '?');
+	char *path = dc_xstrndup(target, q ? (size_t)(q - target) : strlen(target));
+	req.path = path;
+	req.query = q ? q + 1 : "";
+	dc_buf_put(&req.body, body, n);
+	sv_runtime_handler(fn, &req, &res);
+	const char *got = dc_headers_get(&res.headers, "Lambda-Runtime-Aws-Request-Id");
+	if (got && id)
+		snprintf(id, 64, "%s", got);
+	int status = res.status;
+	dc_headers_dispose(&req.headers);
+	dc_buf_dispose(&req.body);
+	dc_headers_dispose(&res.headers);
+	dc_buf_dispose(&res.body);
+	free(path);
+	return status;
 }
