@@ -383,6 +383,41 @@ def local():
                                 "GET /other\n"]))
 
 
+def gateway():
+    """Gateway inputs: routes as the control channel stores them, a client's
+    request, the function's answer (the shapes of API Gateway's payload
+    format 2.0 documentation)."""
+    R = b"\x1e"
+    api = json.dumps({"integrations": {"i1": {"uri": "arn:aws:lambda:local:000000000000:"
+                                              "function:fn"}},
+                      "routes": {"r1": {"route_key": "GET /hits", "target": "integrations/i1"},
+                                 "r2": {"route_key": "ANY /{proxy+}",
+                                        "target": "integrations/i1"},
+                                 "r3": {"route_key": "$default", "target": "integrations/i1"}}})
+    requests = [
+        b"GET /hits?a=1&a=2&b=%41+c HTTP/1.1\r\nHost: abc.execute-api.local:8080\r\n"
+        b"User-Agent: curl/8\r\nCookie: s=1; t=2\r\nX-Multi: a\r\nx-multi: b\r\n\r\n",
+        b"POST /items/42 HTTP/1.1\r\nContent-Type: application/octet-stream\r\n"
+        b"Content-Length: 4\r\n\r\n\x00\xff\x01\x02",
+        b"POST /files/a/b/c HTTP/1.1\r\nContent-Type: application/vnd.api+json\r\n"
+        b"Content-Length: 2\r\n\r\n{}GET /gone HTTP/1.1\r\n\r\nGET /nothing HTTP/1.0\r\n\r\n",
+    ]
+    answers = [
+        json.dumps({"statusCode": 200, "headers": {"Content-Type": "text/html", "X-N": 5,
+                                                   "X-B": True},
+                    "cookies": ["a=1; Path=/", "b=2"], "body": "<h1>hits: 3</h1>"}),
+        json.dumps({"statusCode": "201", "isBase64Encoded": True, "body": "aGVsbG8="}),
+        json.dumps({"hits": 3}),
+        json.dumps({"statusCode": 99}),
+        "\"just a string\"",
+        "not json",
+        "!" + json.dumps({"errorType": "Error", "errorMessage": "boom"}),
+    ]
+    for i, a in enumerate(answers):
+        put("gateway", (api if i % 2 == 0 else "").encode() + R + requests[i % 3] + R +
+            a.encode())
+
+
 def main():
     which = sys.argv[1:]
     for name, fn in GENERATORS:
@@ -392,7 +427,7 @@ def main():
 
 GENERATORS = [("credentials", credentials), ("config", config), ("captured", captured),
               ("examples", examples), ("stack", stack),
-              ("local", local)]
+              ("local", local), ("gateway", gateway)]
 
 if __name__ == "__main__":
     main()
