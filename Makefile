@@ -176,6 +176,19 @@ fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 
 fuzz-regress: fuzz-build
 	@sh tests/fuzz/regress.sh $(FUZZ_ALL)
+
+# The same inputs through the gcc ASan+UBSan build with a plain main
+# (tests/fuzz/replay.c): part of make test, no clang build needed.
+FUZZ_REPLAY := $(FUZZ_ALL:%=build/asan/fuzz/replay_%)
+build/asan/tests/fuzz/%.o: BASE_CFLAGS += -Itests/fuzz
+
+build/asan/fuzz/replay_%: $(ASAN_LIB_OBJ) build/asan/tests/fuzz/fuzz_%.o \
+		build/asan/tests/fuzz/support.o build/asan/tests/fuzz/replay.o
+	@mkdir -p $(dir $@)
+	@echo "  LD/asan $@"
+	@$(CC) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+test: $(FUZZ_REPLAY)
 # ---- end fuzzing ------------------------------------------------------------
 
 format:
