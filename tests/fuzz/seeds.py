@@ -418,6 +418,28 @@ def gateway():
             a.encode())
 
 
+def redact():
+    """What the wire log shows: answers' bodies (the seeds of sts, json and
+    xml), headers, and the SigV4 suite's presigned URLs."""
+    for name in ("sts", "json", "xml"):
+        for path in sorted(glob.glob(os.path.join(CORPUS, name, "*")))[:8]:
+            with open(path, "rb") as f:
+                put("redact", b"\0" + f.read())
+    put("redact", b"\0Action=AssumeRole&Password=hunter2&RoleArn=x&Token=abc")
+    put("redact", b"\x01Authorization\0AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/"
+        b"us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=abcdef")
+    put("redact", b"\x01X-Amz-Security-Token\0IQoJb3JpZ2luX2Vj")
+    put("redact", b"\x01Set-Cookie\0session=1; Path=/")
+    put("redact", b"\x01x-amz-request-id\0ABC123")
+    suite = os.path.join("/work/shared", "sigv4-testsuite", "v4")
+    for path in sorted(glob.glob(os.path.join(suite, "*", "query-signed-request.txt")))[:10]:
+        with open(path, "rb") as f:
+            line = f.readline().split(b" ")
+        if len(line) > 1:
+            put("redact", b"\x02https://example.amazonaws.com" + line[1])
+    put("redact", b"\x02https://user:pa%20ss@host:8080/p?X-Amz-Signature=abc&NextToken=keep#f")
+
+
 def main():
     which = sys.argv[1:]
     for name, fn in GENERATORS:
@@ -427,7 +449,8 @@ def main():
 
 GENERATORS = [("credentials", credentials), ("config", config), ("captured", captured),
               ("examples", examples), ("stack", stack),
-              ("local", local), ("gateway", gateway)]
+              ("local", local), ("gateway", gateway),
+              ("redact", redact)]
 
 if __name__ == "__main__":
     main()
