@@ -440,6 +440,40 @@ def redact():
     put("redact", b"\x02https://user:pa%20ss@host:8080/p?X-Amz-Signature=abc&NextToken=keep#f")
 
 
+def bench():
+    """CloudWatch Logs REPORT lines as Lambda writes them, and GetProducts
+    answers (PriceList: products as JSON strings) as the Price List API
+    reference shows them."""
+    put("bench", b"\0START RequestId: 8f5b1c2e-1111-2222-3333-444455556666 Version: $LATEST\n"
+        b"END RequestId: 8f5b1c2e-1111-2222-3333-444455556666\n"
+        b"REPORT RequestId: 8f5b1c2e-1111-2222-3333-444455556666\tDuration: 12.34 ms\t"
+        b"Billed Duration: 13 ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB\t\n"
+        b"REPORT RequestId: x\tDuration: 1.10 ms\tBilled Duration: 152 ms\tMemory Size: "
+        b"128 MB\tMax Memory Used: 71 MB\tInit Duration: 150.10 ms\t\n")
+
+    def product(sku, unit, begin, price):
+        return json.dumps({"product": {"productFamily": "Serverless", "sku": sku,
+                                       "attributes": {"group": "AWS-Lambda-Requests",
+                                                      "location": "EU (London)"}},
+                           "serviceCode": "AWSLambda",
+                           "terms": {"OnDemand": {sku + ".JRTCKXETXF": {
+                               "offerTermCode": "JRTCKXETXF", "sku": sku,
+                               "effectiveDate": "2024-05-01T00:00:00Z",
+                               "priceDimensions": {sku + ".JRTCKXETXF.6YS6EN2CT7": {
+                                   "unit": unit, "beginRange": begin, "endRange": "Inf",
+                                   "pricePerUnit": {"USD": price},
+                                   "description": "$0.20 per 1M requests"}}}}},
+                           "version": "20240501", "publicationDate": "2024-05-01T00:00:00Z"})
+    ans = {"FormatVersion": "aws_v1", "NextToken": "abc",
+           "PriceList": [product("SKU1", "Requests", "0", "0.0000002000"),
+                         product("SKU2", "Lambda-GB-Second", "0", "0.0000166667"),
+                         product("SKU3", "Lambda-GB-Second", "6000000000", "0.0000150000"),
+                         product("SKU4", "Hrs", "0", "0.0416000000")]}
+    put("bench", b"\1" + json.dumps(ans).encode())
+    put("bench", b"\1" + json.dumps({"PriceList": ["{}", "not json", 5,
+                                                    product("S", "Requests", "x", "-1")]}).encode())
+
+
 def main():
     which = sys.argv[1:]
     for name, fn in GENERATORS:
@@ -450,7 +484,8 @@ def main():
 GENERATORS = [("credentials", credentials), ("config", config), ("captured", captured),
               ("examples", examples), ("stack", stack),
               ("local", local), ("gateway", gateway),
-              ("redact", redact)]
+              ("redact", redact),
+              ("bench", bench)]
 
 if __name__ == "__main__":
     main()
