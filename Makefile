@@ -146,7 +146,7 @@ install: deployctl
 #                        one after another, corpus in build/fuzz/corpus/<name>
 #                        seeded from tests/fuzz/corpus/<name>; crashes are
 #                        written to build/fuzz/crash/<name>/
-#   make fuzz FUZZ_TARGETS="ini server" FUZZ_SECONDS=600
+#   make fuzz FUZZ_TARGETS="config server" FUZZ_SECONDS=600
 #   make fuzz-regress    replay tests/fuzz/regress/<name>/* and the seed
 #                        corpora through every target (seconds)
 FUZZ_CC ?= clang
