@@ -1,7 +1,9 @@
 """Write the seed corpora tests/fuzz/corpus/<name>/ from real shapes: AWS's
 documented answers, botocore's models and examples, the SigV4 test suite,
-our templates and state files. Run from the repository root; rerunning
-rewrites the same files (names are content hashes)."""
+our templates and state files. Files are named by a hash of their content;
+moto's answers (ids, dates) and /tmp's state files differ from run to run,
+so rerunning adds seeds rather than rewriting them: run one generator
+(`python3 tests/fuzz/seeds.py local`) to add its seeds."""
 import glob
 import hashlib
 import json
