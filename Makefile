@@ -142,6 +142,56 @@ install: deployctl
 	install -d $(DESTDIR)$(PREFIX)/share/deployctl
 	cp -R templates $(DESTDIR)$(PREFIX)/share/deployctl/
 
+# ---- fuzzing (libFuzzer, clang, ASan+UBSan) --------------------------------
+#   make fuzz            each tests/fuzz/fuzz_<name>.c for FUZZ_SECONDS (60),
+#                        one after another, corpus in build/fuzz/corpus/<name>
+#                        seeded from tests/fuzz/corpus/<name>; crashes are
+#                        written to build/fuzz/crash/<name>/
+#   make fuzz FUZZ_TARGETS="config server" FUZZ_SECONDS=600
+#   make fuzz-regress    replay tests/fuzz/regress/<name>/* and the seed
+#                        corpora through every target (seconds)
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined -Wno-unknown-warning-option
+FUZZ_ALL := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/%.o) build/fuzz/tests/fuzz/support.o
+
+build/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC/fuzz $<"
+	@$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/tests/fuzz/%.o: BASE_CFLAGS += -Itests/fuzz
+
+build/fuzz/fuzz_%: $(FUZZ_LIB_OBJ) build/fuzz/tests/fuzz/fuzz_%.o
+	@echo "  LD/fuzz $@"
+	@$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+.PHONY: fuzz fuzz-build fuzz-regress
+fuzz-build: $(FUZZ_ALL:%=build/fuzz/fuzz_%)
+
+fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-regress: fuzz-build
+	@sh tests/fuzz/regress.sh $(FUZZ_ALL)
+
+# The same inputs through the gcc ASan+UBSan build with a plain main
+# (tests/fuzz/replay.c): part of make test, no clang build needed.
+FUZZ_REPLAY := $(FUZZ_ALL:%=build/asan/fuzz/replay_%)
+build/asan/tests/fuzz/%.o: BASE_CFLAGS += -Itests/fuzz
+
+build/asan/fuzz/replay_%: $(ASAN_LIB_OBJ) build/asan/tests/fuzz/fuzz_%.o \
+		build/asan/tests/fuzz/support.o build/asan/tests/fuzz/replay.o
+	@mkdir -p $(dir $@)
+	@echo "  LD/asan $@"
+	@$(CC) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+test: $(FUZZ_REPLAY)
+# ---- end fuzzing ------------------------------------------------------------
+
 format:
 	clang-format -i $(SRC) $(wildcard cli/*.h cli/*/*.h) $(TEST_SRC)
 

@@ -34,6 +34,7 @@ def main():
                                 "build/asan/tools/sigv4_driver", "--count", "10000",
                                 "--seed", "1"], ROOT),
         ("app", [sys.executable, "tests/app/test_handlers.py"], ROOT),
+        ("fuzz-regress", ["sh", "tests/fuzz/regress.sh", "--replay"], ROOT),
         ("integration", [sys.executable, "tests/integration/run.py",
                          "--binary", "build/asan/deployctl"], ROOT),
     ]

@@ -135,10 +135,11 @@ static int take_answer(struct dc_credentials *out, json_t *root, const char *hos
 	return 0;
 }
 
-static int parse_answer(struct dc_credentials *out, const struct dc_buf *body, const char *host)
+static int parse_answer(struct dc_credentials *out, const char *body, size_t len,
+			const char *host)
 {
 	json_error_t jerr;
-	json_t *root = json_loadb(dc_buf_cstr(body), body->len, 0, &jerr);
+	json_t *root = json_loadb(body, len, 0, &jerr);
 	int rc;
 	/* jerr.text quotes the text near the error, which may be the secret. */
 	if (!root)
@@ -152,6 +153,12 @@ static int parse_answer(struct dc_credentials *out, const struct dc_buf *body, c
 	return rc;
 }
 
+int dc_credentials_container_parse(struct dc_credentials *out, const char *body, size_t len,
+				   const char *host)
+{
+	return parse_answer(out, body, len, host) < 0 ? -1 : 0;
+}
+
 static int attempt(struct dc_credentials *out, struct dc_http *http,
 		   const struct dc_http_request *req, const char *host)
 {
@@ -162,7 +169,7 @@ static int attempt(struct dc_credentials *out, struct dc_http *http,
 		rc = dc_error_set("container credentials endpoint '%s' answered HTTP %ld", host,
 				  res.status);
 	if (rc == 0)
-		rc = parse_answer(out, &res.body, host);
+		rc = parse_answer(out, dc_buf_cstr(&res.body), res.body.len, host);
 	wipe(&res.body);
 	dc_http_response_dispose(&res);
 	return rc;

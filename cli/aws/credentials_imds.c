@@ -186,17 +186,17 @@ static int get_token(struct imds *im)
 	return rc < 0 ? 0 : rc;
 }
 
-static int imds_error(const struct imds *im, const char *fmt, ...)
+static int imds_error(const char *host, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static int imds_error(const struct imds *im, const char *fmt, ...)
+static int imds_error(const char *host, const char *fmt, ...)
 {
 	char what[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return dc_error_set("EC2 instance metadata at '%s' %s (%s)", im->host, what, HINT);
+	return dc_error_set("EC2 instance metadata at '%s' %s (%s)", host, what, HINT);
 }
 
 /* GET path with botocore's retries: a failure, a non-200, an empty body
@@ -210,14 +210,14 @@ static int get(struct imds *im, const char *path, const char *what,
 	for (long n = 0; n < im->attempts && rc < 0; n++) {
 		json_error_t jerr;
 		if (send_one(im, "GET", path, res) < 0)
-			rc = imds_error(im, "did not answer for %s: %s", what,
+			rc = imds_error(im->host, "did not answer for %s: %s", what,
 					dc_error_last()->message);
 		else if (res->status == 404)
 			return DC_ENOTFOUND;
 		else if (res->status != 200)
-			rc = imds_error(im, "answered HTTP %ld for %s", res->status, what);
+			rc = imds_error(im->host, "answered HTTP %ld for %s", res->status, what);
 		else if (!res->body.len)
-			rc = imds_error(im, "sent an empty answer for %s", what);
+			rc = imds_error(im->host, "sent an empty answer for %s", what);
 		else
 			rc = 0;
 		if (rc < 0 || !json)
@@ -227,22 +227,21 @@ static int get(struct imds *im, const char *path, const char *what,
 		if (!json_is_object(*json)) {
 			json_decref(*json);
 			*json = NULL;
-			rc = imds_error(im, "sent %s that are not a JSON object", what);
+			rc = imds_error(im->host, "sent %s that are not a JSON object", what);
 		}
 	}
 	return rc;
 }
 
 /* IAM role names are [A-Za-z0-9+=,.@_-]{1,64}; the name goes into a path. */
-static int take_role(char **out, const struct imds *im, const struct dc_buf *body)
+int dc_credentials_imds_parse_role(char **out, const char *host, const char *s)
 {
-	const char *s = dc_buf_cstr(body);
 	size_t n = strcspn(s, "\r\n");
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)s[i]) && !strchr("+=,.@_-", s[i]))
-			return imds_error(im, "gave a role name that is not one");
+			return imds_error(host, "gave a role name that is not one");
 	if (n == 0 || n > 64)
-		return imds_error(im, "gave a role name that is not one");
+		return imds_error(host, "gave a role name that is not one");
 	*out = dc_xstrndup(s, n);
 	return 0;
 }
@@ -253,7 +252,7 @@ static const char *string_field(json_t *root, const char *name)
 	return s && *s ? s : NULL;
 }
 
-static int take_credentials(struct dc_credentials *out, const struct imds *im, json_t *root,
+static int take_credentials(struct dc_credentials *out, const char *host, json_t *root,
 			    const char *role)
 {
 	static const char *const names[] = { "AccessKeyId", "SecretAccessKey", "Token",
@@ -265,20 +264,37 @@ static int take_credentials(struct dc_credentials *out, const struct imds *im, j
 	 * 200 with a Code and a Message, which say nothing secret. */
 	if (code && strcmp(code, "Success") != 0) {
 		const char *msg = string_field(root, "Message");
-		return imds_error(im, "gave no credentials for role '%s': %.64s%s%.300s", role,
+		return imds_error(host, "gave no credentials for role '%s': %.64s%s%.300s", role,
 				  code, msg ? ": " : "", msg ? msg : "");
 	}
 	for (size_t i = 0; i < 4; i++)
 		if (!(v[i] = string_field(root, names[i])))
-			return imds_error(im, "gave credentials for role '%s' without %s", role,
+			return imds_error(host, "gave credentials for role '%s' without %s", role,
 					  names[i]);
 	if (dc_credentials_parse_time(&expiration, v[3]) < 0)
-		return imds_error(im, "gave credentials for role '%s' with an Expiration that is "
+		return imds_error(host, "gave credentials for role '%s' with an Expiration that is "
 				  "not a time", role);
 	dc_credentials_set(out, v[0], v[1], v[2]);
 	out->expiration = expiration;
 	snprintf(out->source, sizeof(out->source), "EC2 instance metadata (role %s)", role);
 	return 0;
+}
+
+/* get()'s JSON check, then take_credentials: what get_credentials does
+ * with one answer. */
+int dc_credentials_imds_parse(struct dc_credentials *out, const char *host, const char *role,
+			      const char *body, size_t len)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(body, len, 0, &jerr);
+	int rc;
+	if (!json_is_object(root))
+		rc = imds_error(host, "sent the credentials of role '%s' that are not a JSON object",
+				role);
+	else
+		rc = take_credentials(out, host, root, role);
+	json_decref(root);
+	return rc;
 }
 
 static int get_credentials(struct dc_credentials *out, struct imds *im, const char *role,
@@ -289,9 +305,9 @@ static int get_credentials(struct dc_credentials *out, struct imds *im, const ch
 	json_t *root = NULL;
 	int rc = get(im, path, what, res, &root);
 	if (rc == 0)
-		rc = take_credentials(out, im, root, role);
+		rc = take_credentials(out, im->host, root, role);
 	else if (rc == DC_ENOTFOUND)
-		rc = imds_error(im, "has no credentials for role '%s'", role);
+		rc = imds_error(im->host, "has no credentials for role '%s'", role);
 	json_decref(root);
 	free(what);
 	free(path);
@@ -305,7 +321,7 @@ static int fetch(struct dc_credentials *out, struct imds *im)
 	dc_http_response_init(&res);
 	int rc = get(im, ROLE_PATH, "the role name", &res, NULL);
 	if (rc == 0)
-		rc = take_role(&role, im, &res.body);
+		rc = dc_credentials_imds_parse_role(&role, im->host, dc_buf_cstr(&res.body));
 	if (rc == 0)
 		rc = get_credentials(out, im, role, &res);
 	wipe(&res.body);

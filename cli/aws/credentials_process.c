@@ -247,11 +247,11 @@ static int take_reply(struct dc_credentials *out, const struct child *c, json_t 
 	return 0;
 }
 
-static int parse_reply(struct dc_credentials *out, const struct child *c,
-		       const struct dc_buf *so)
+static int parse_reply(struct dc_credentials *out, const struct child *c, const char *text,
+		       size_t len)
 {
 	json_error_t jerr;
-	json_t *root = json_loadb(dc_buf_cstr(so), so->len, 0, &jerr);
+	json_t *root = json_loadb(text, len, 0, &jerr);
 	int rc;
 	/* jerr.text quotes the text near the error, which may be the secret. */
 	if (!root)
@@ -285,7 +285,7 @@ int dc_credentials_process_run(struct dc_credentials *out, const char *command,
 	}
 	if (run(&c, argv, &so, &se) < 0)
 		goto done;
-	rc = parse_reply(out, &c, &so);
+	rc = parse_reply(out, &c, dc_buf_cstr(&so), so.len);
 done:
 	if (so.ptr)
 		explicit_bzero(so.ptr, so.cap);
@@ -293,6 +293,13 @@ done:
 	dc_buf_dispose(&se);
 	dc_ini_words_free(argv);
 	return rc;
+}
+
+int dc_credentials_process_parse(struct dc_credentials *out, const char *text, size_t len,
+				  const char *cmd, const char *profile)
+{
+	struct child c = { .cmd = cmd, .profile = profile };
+	return parse_reply(out, &c, text, len);
 }
 
 int dc_credentials_from_process(struct dc_credentials *out, const struct dc_config *cfg,

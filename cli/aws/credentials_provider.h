@@ -87,6 +87,24 @@ int dc_credentials_container_url_allowed(const char *url);
 int dc_credentials_process_run(struct dc_credentials *out, const char *command,
 			       const char *profile, long timeout_ms);
 
+/* The parsing half of dc_credentials_process_run: text (len bytes, need
+ * not be NUL-terminated) as the process's stdout; cmd and profile are for
+ * messages. Exposed for the fuzz target. 0 or -1. */
+int dc_credentials_process_parse(struct dc_credentials *out, const char *text, size_t len,
+				  const char *cmd, const char *profile);
+
+/* What the container credentials endpoint answered (body, len bytes) as
+ * credentials; host is for messages (credentials_container.c). 0 or -1. */
+int dc_credentials_container_parse(struct dc_credentials *out, const char *body, size_t len,
+				   const char *host);
+
+/* What IMDS answered (credentials_imds.c): the role name from the first
+ * line of the role listing (*out malloc'ed), and the credentials from the
+ * role's JSON (body, len bytes). host is for messages. 0 or -1. */
+int dc_credentials_imds_parse_role(char **out, const char *host, const char *body);
+int dc_credentials_imds_parse(struct dc_credentials *out, const char *host, const char *role,
+			      const char *body, size_t len);
+
 /* Fill out with copies of the strings (token may be NULL). */
 void dc_credentials_set(struct dc_credentials *out, const char *access_key_id,
 			const char *secret_access_key, const char *session_token);

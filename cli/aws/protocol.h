@@ -38,6 +38,11 @@ int dc_aws_json(struct dc_aws *aws, const char *service, const char *operation,
 int dc_aws_rest_json(struct dc_aws *aws, const char *service, const char *method,
 		     const char *path_query, json_t *input, json_t **out);
 
+/* The JSON of a 2xx answer's body into *out (new reference; {} for an
+ * empty body; nothing when out is NULL); `what` names the call in the
+ * error. What dc_aws_json and dc_aws_rest_json do with an answer. */
+int dc_protocol_json_body(json_t **out, const struct dc_http_response *res, const char *what);
+
 /* Fill dc_error from a non-2xx answer of svc, whatever its protocol; returns
  * -1 or DC_ENOTFOUND. `code` (may be NULL) receives the AWS error code. */
 int dc_protocol_error(const struct dc_service *svc, const struct dc_http_response *res,

@@ -16,7 +16,7 @@ static int put_json(struct dc_buf *body, json_t *input)
 	return rc;
 }
 
-static int read_json(json_t **out, const struct dc_http_response *res, const char *what)
+int dc_protocol_json_body(json_t **out, const struct dc_http_response *res, const char *what)
 {
 	if (!out)
 		return 0;
@@ -38,7 +38,7 @@ static int send_json(struct dc_aws *aws, const struct dc_service *svc,
 	dc_http_response_init(&res);
 	int rc = dc_aws_send(aws, svc, req, &res);
 	if (rc == 0)
-		rc = read_json(out, &res, what);
+		rc = dc_protocol_json_body(out, &res, what);
 	dc_http_response_dispose(&res);
 	return rc;
 }

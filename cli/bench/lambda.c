@@ -1,5 +1,7 @@
 /* REPORT lines from CloudWatch Logs, and a configuration change that gives
  * the next call a fresh execution environment. */
+#include <limits.h>
+#include <math.h>
 #include <time.h>
 
 #include "aws/protocol.h"
@@ -27,18 +29,31 @@ static double field(const char *line, const char *label)
 	return -1;
 }
 
+/* A size in MB, or -1: a log line's "1e99" must not reach an (int) cast,
+ * which is undefined out of range. */
+static int megabytes(const char *line, const char *label)
+{
+	double v = field(line, label);
+	return v >= 0 && v <= INT_MAX ? (int)v : -1;
+}
+
+static int usable(double ms)
+{
+	return isfinite(ms) && ms >= 0;
+}
+
 int dc_lambda_report_parse(struct dc_lambda_report *out, const char *line)
 {
 	if (strncmp(line, "REPORT ", 7) != 0)
 		return -1;
 	out->duration_ms = field(line, "Duration: ");
 	out->billed_ms = field(line, "Billed Duration: ");
-	out->memory_size_mb = (int)field(line, "Memory Size: ");
-	out->max_memory_used_mb = (int)field(line, "Max Memory Used: ");
+	out->memory_size_mb = megabytes(line, "Memory Size: ");
+	out->max_memory_used_mb = megabytes(line, "Max Memory Used: ");
 	out->init_ms = field(line, "Init Duration: ");
-	if (out->init_ms < 0)
+	if (!usable(out->init_ms))
 		out->init_ms = 0;
-	if (out->duration_ms < 0 || out->billed_ms < 0 || out->memory_size_mb < 0)
+	if (!usable(out->duration_ms) || !usable(out->billed_ms) || out->memory_size_mb < 0)
 		return -1;
 	return 0;
 }

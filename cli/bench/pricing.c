@@ -1,4 +1,6 @@
 /* GetProducts, page by page, and the price picked out of its answers. */
+#include <math.h>
+
 #include "aws/protocol.h"
 #include "bench/pricing.h"
 #include "util/error.h"
@@ -12,6 +14,18 @@ static int is_first_tier(const json_t *dim)
 	return !begin || strtod(begin, NULL) == 0;
 }
 
+/* A price as the API writes it ("0.0000166667"); -1 for anything else
+ * ("", "abc", "-1", "nan", "inf"), which must not become a cost. */
+static int parse_price(double *out, const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || *end || !isfinite(v) || v < 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 /* The first-tier USD price of one product in `unit`; 0 when it has one. */
 static int product_price(double *out, const json_t *product, const char *unit)
 {
@@ -23,10 +37,9 @@ static int product_price(double *out, const json_t *product, const char *unit)
 			const char *u = json_string_value(json_object_get(dim, "unit"));
 			const char *usd = json_string_value(
 				json_object_get(json_object_get(dim, "pricePerUnit"), "USD"));
-			if (u && usd && strcmp(u, unit) == 0 && is_first_tier(dim)) {
-				*out = strtod(usd, NULL);
+			if (u && usd && strcmp(u, unit) == 0 && is_first_tier(dim) &&
+			    parse_price(out, usd) == 0)
 				return 0;
-			}
 		}
 	}
 	return -1;

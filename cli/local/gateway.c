@@ -21,14 +21,13 @@ struct sv_api *sv_api_find(const char *id)
 	return NULL;
 }
 
-static void gateway(void *arg, struct dc_server_request *req, struct dc_server_response *res);
 
 int sv_api_put(const char *id, int *port)
 {
 	struct sv_api *a = sv_api_find(id);
 	if (!a) {
 		a = dc_xcalloc(1, sizeof(*a));
-		if (dc_server_start(&a->http, 0, gateway, a) < 0) {
+		if (dc_server_start(&a->http, 0, sv_gateway_handler, a) < 0) {
 			free(a);
 			return -1;
 		}
@@ -320,9 +319,13 @@ static char *build_event(const struct sv_api *a, const struct dc_server_request 
 			       key, "rawPath", req->path, "rawQueryString", req->query, "headers",
 			       headers, "requestContext",
 			       request_context(a, req, key, request_id));
-	if (json_array_size(cookies))
+	if (ev && json_array_size(cookies))
 		json_object_set(ev, "cookies", cookies);
 	json_decref(cookies);
+	/* json_pack refuses a string that is not UTF-8 (a raw byte in the
+	 * path, the query or the Host header): there is no event for that. */
+	if (!ev)
+		return NULL;
 	if (*req->query)
 		json_object_set_new(ev, "queryStringParameters", query_params(req->query));
 	if (json_object_size(params))
@@ -413,10 +416,10 @@ static void internal_error(struct dc_server_response *res)
 	dc_server_reply(res, 500, "application/json", "{\"message\":\"Internal Server Error\"}");
 }
 
-static void gateway(void *arg, struct dc_server_request *req, struct dc_server_response *res)
+void sv_gateway_handler(void *arg, struct dc_server_request *req, struct dc_server_response *res)
 {
 	struct sv_api *a = arg;
-	char *key = NULL, *fn = NULL, *result = NULL, *why = NULL, request_id[17];
+	char *key = NULL, *fn = NULL, *event = NULL, *result = NULL, *why = NULL, request_id[17];
 	json_t *params = NULL;
 	sv_random_hex(request_id, 8);
 	if (route(a, req, &key, &fn, &params) < 0) {
@@ -424,22 +427,21 @@ static void gateway(void *arg, struct dc_server_request *req, struct dc_server_r
 	} else if (!fn) {
 		sv_log("api %s: route '%s' has no Lambda integration", a->id, key);
 		internal_error(res);
-	} else {
-		char *event = build_event(a, req, key, params, request_id);
-		if (sv_fn_invoke(fn, event, &result, &why) < 0) {
-			sv_log("api %s: %s %s: %s", a->id, req->method, req->path, why);
-			internal_error(res);
-		} else if (answer(res, result) < 0) {
-			sv_log("api %s: %s %s: the function's answer is not a valid response",
-			       a->id, req->method, req->path);
-			internal_error(res);
-		}
-		free(event);
+	} else if (!(event = build_event(a, req, key, params, request_id))) {
+		dc_server_reply(res, 400, "application/json", "{\"message\":\"Bad Request\"}");
+	} else if (sv_fn_invoke(fn, event, &result, &why) < 0) {
+		sv_log("api %s: %s %s: %s", a->id, req->method, req->path, why);
+		internal_error(res);
+	} else if (answer(res, result) < 0) {
+		sv_log("api %s: %s %s: the function's answer is not a valid response", a->id,
+		       req->method, req->path);
+		internal_error(res);
 	}
 	dc_headers_set(&res->headers, "apigw-requestid", request_id);
 	json_decref(params);
 	free(key);
 	free(fn);
+	free(event);
 	free(result);
 	free(why);
 }

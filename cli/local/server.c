@@ -207,28 +207,29 @@ static void reply_error(int fd, struct dc_server_request *req, int status)
 
 /* One request from in (refilled as needed). 1: served, keep going; 0: the
  * connection is to close. */
-static int serve_one(struct conn *c, struct dc_buf *in)
+static int serve_one(int fd, const char *peer, dc_server_handler fn, void *arg,
+		     struct dc_buf *in)
 {
 	char *eoh;
 	while (!(eoh = in->len ? strstr(in->ptr, "\r\n\r\n") : NULL)) {
-		if (in->len >= MAX_HEAD || fill(c->fd, in) <= 0)
+		if (in->len >= MAX_HEAD || fill(fd, in) <= 0)
 			return 0;
 	}
 	size_t head_len = (size_t)(eoh - in->ptr) + 4;
 	char *head = dc_xstrndup(in->ptr, head_len - 2);
-	struct dc_server_request req = { .fd = c->fd, .headers = DC_HEADERS_INIT,
+	struct dc_server_request req = { .fd = fd, .headers = DC_HEADERS_INIT,
 					.body = DC_BUF_INIT(DC_SERVER_MAX_BODY) };
-	snprintf(req.peer, sizeof(req.peer), "%s", c->peer);
+	snprintf(req.peer, sizeof(req.peer), "%s", peer);
 	int keep = 0, bad = parse_head(&req, head) < 0 ? 400 : 0;
 	if (!bad)
-		bad = read_body(c->fd, &req, in, &head_len);
+		bad = read_body(fd, &req, in, &head_len);
 	if (bad > 0) {
-		reply_error(c->fd, &req, bad);
+		reply_error(fd, &req, bad);
 	} else if (bad == 0) {
 		struct dc_server_response res = { 200, DC_HEADERS_INIT, DC_BUF_INIT(DC_SERVER_MAX_BODY) };
-		c->h->fn(c->h->arg, &req, &res);
+		fn(arg, &req, &res);
 		keep = wants_keep_alive(&req);
-		if (send_response(c->fd, &req, &res, keep) < 0)
+		if (send_response(fd, &req, &res, keep) < 0)
 			keep = 0;
 		dc_headers_dispose(&res.headers);
 		dc_buf_dispose(&res.body);
@@ -242,14 +243,19 @@ static int serve_one(struct conn *c, struct dc_buf *in)
 	return keep;
 }
 
+void dc_server_serve_fd(int fd, const char *peer, dc_server_handler fn, void *arg)
+{
+	struct dc_buf in = DC_BUF_INIT(MAX_HEAD + DC_SERVER_MAX_BODY);
+	while (serve_one(fd, peer, fn, arg, &in))
+		;
+	dc_buf_dispose(&in);
+}
+
 static void *conn_main(void *arg)
 {
 	struct conn *c = arg;
-	struct dc_buf in = DC_BUF_INIT(MAX_HEAD + DC_SERVER_MAX_BODY);
-	while (serve_one(c, &in))
-		;
-	dc_buf_dispose(&in);
 	struct dc_server *h = c->h;
+	dc_server_serve_fd(c->fd, c->peer, h->fn, h->arg);
 	pthread_mutex_lock(&h->mu);
 	for (struct conn **p = &h->conns; *p; p = &(*p)->next)
 		if (*p == c) {

@@ -46,6 +46,12 @@ int dc_server_port(const struct dc_server *h);
  * woken by their owner first). NULL is a no-op. */
 void dc_server_stop(struct dc_server *h);
 
+/* Serve the requests of one connected socket with fn(arg, ...) until the
+ * client closes it or the connection is to close: what each connection
+ * thread does (for the fuzz target, which hands it one end of a
+ * socketpair). fd is left open; peer is the client's address. */
+void dc_server_serve_fd(int fd, const char *peer, dc_server_handler fn, void *arg);
+
 /* 1 when the client has closed its side of the connection (a long poll
  * whose caller died), else 0. */
 int dc_server_peer_gone(const struct dc_server_request *req);

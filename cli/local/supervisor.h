@@ -145,6 +145,8 @@ json_t *sv_runtime_doc(void);
 int sv_api_put(const char *id, int *port);
 void sv_api_delete(const char *id);
 struct sv_api *sv_api_find(const char *id);
+/* The gateway of one HTTP API (arg: its struct sv_api), lock NOT held. */
+void sv_gateway_handler(void *arg, struct dc_server_request *req, struct dc_server_response *res);
 
 /* control.c */
 void sv_control(void *arg, struct dc_server_request *req, struct dc_server_response *res);

@@ -43,7 +43,8 @@ static const char *action(struct plan *p, const struct dc_template_resource *r, 
 	const struct dc_resource_type *type = engine_type(p->e, r->type);
 	if (!entry || !status || strcmp(status, "created") != 0)
 		return "create";
-	if (strcmp(was, r->type) != 0)
+	/* As up decides: an entry that records no type is not replaced. */
+	if (was && strcmp(was, r->type) != 0)
 		return "replace";
 	if (json_equal(json_object_get(entry, "props"), props))
 		return "keep";
@@ -94,9 +95,9 @@ int dc_engine_plan(FILE *out, struct dc_state *st, const char *name, const struc
 	const char *id;
 	json_t *v;
 	json_object_foreach(json_object_get(e.doc, "resources"), id, v) {
+		const char *type = json_string_value(json_object_get(v, "type"));
 		if (rc == 0 && !dc_template_find(t, id))
-			fprintf(out, "  %-8s %-22s %s\n", "delete", id,
-				json_string_value(json_object_get(v, "type")));
+			fprintf(out, "  %-8s %-22s %s\n", "delete", id, type ? type : "?");
 	}
 	json_decref(p.changing);
 	json_decref(p.unknown);

@@ -36,6 +36,8 @@ void *dc_xrealloc(void *p, size_t n)
 
 char *dc_xstrndup(const char *s, size_t n)
 {
+	/* As strndup: callers cap a C string ("at most 500 bytes of it"). */
+	n = strnlen(s, n);
 	char *p = dc_xmalloc(n + 1);
 	memcpy(p, s, n);
 	p[n] = '\0';

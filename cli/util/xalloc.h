@@ -11,6 +11,7 @@ void *dc_xmalloc(size_t n);
 void *dc_xcalloc(size_t count, size_t size);
 void *dc_xrealloc(void *p, size_t n);
 char *dc_xstrdup(const char *s);
+/* The first n bytes of s, or all of it when it is shorter (as strndup). */
 char *dc_xstrndup(const char *s, size_t n);
 /* A new string formatted like printf; the caller frees it. */
 char *dc_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

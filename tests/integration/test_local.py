@@ -707,6 +707,14 @@ def test_local_gateway_payload_v2(env):
               "binary body")
     _, _, body = request(base + "/anything/else")
     expect_eq(json.loads(body)["event"]["routeKey"], "$default", "$default route")
+    # A path byte that is not UTF-8 makes no event: 400, and the supervisor
+    # lives on (it crashed before; found by tests/fuzz/fuzz_gateway.c).
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+        s.sendall(b"GET /\xa0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        head = s.recv(4096)
+    expect(head.startswith(b"HTTP/1.1 400 "), "a path that is not UTF-8: %r" % head[:40])
+    _, _, body = request(base + "/anything/else")
+    expect_eq(json.loads(body)["event"]["routeKey"], "$default", "the gateway after that")
 
     # Answers: JSON without statusCode, base64 bodies, failures.
     status_, headers, body = request(base + "/x?shape=plain")
