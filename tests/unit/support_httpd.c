@@ -47,9 +47,18 @@ static void die(const char *what)
 	abort();
 }
 
+/* n bytes, NULs and all (a body may hold any), then a terminating NUL. */
+static char *copy_bytes(const char *s, size_t n)
+{
+	char *p = dc_xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
 static char *copy_or_null(const char *s, size_t n)
 {
-	return s ? dc_xstrndup(s, n) : NULL;
+	return s ? copy_bytes(s, n) : NULL;
 }
 
 void dc_httpd_push(struct dc_httpd *d, const struct dc_httpd_action *a)
@@ -234,10 +243,10 @@ static void record(struct dc_httpd *d, struct conn *c, size_t len, size_t head_l
 		   char **method)
 {
 	struct dc_httpd_request *r = dc_xcalloc(1, sizeof(*r));
-	r->raw = dc_xstrndup(c->in.ptr, len);
+	r->raw = copy_bytes(c->in.ptr, len);
 	r->raw_len = len;
 	r->body_len = len - head_len;
-	r->body = dc_xstrndup(c->in.ptr + head_len, r->body_len);
+	r->body = copy_bytes(c->in.ptr + head_len, r->body_len);
 	r->connection = c->id;
 	parse_head(r);
 	*method = r->method;
