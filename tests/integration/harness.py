@@ -133,6 +133,13 @@ class Env:
                 if s.encode() in r.stdout]
 
     def cleanup(self):
+        # A local stack a failed test left running: its supervisor and
+        # children outlive the test otherwise.
+        state = os.path.join(self.home, "state")
+        if os.path.isdir(os.path.join(state, "local")) and os.listdir(os.path.join(state, "local")):
+            subprocess.run([self.binary, "-q", "destroy", "--all"], capture_output=True,
+                           env=dict(self.vars, DEPLOYCTL_STATE_DIR=state, AWS_ENDPOINT_URL=""),
+                           timeout=120)
         shutil.rmtree(self.home, ignore_errors=True)
 
 
