@@ -22,8 +22,8 @@ static void print_left(const json_t *doc)
 	json_t *r;
 	json_object_foreach(json_object_get(doc, "resources"), id, r) {
 		json_t *pid = json_object_get(json_object_get(r, "attrs"), "id");
-		fprintf(stderr, "  left: %s (%s %s)\n", id,
-			json_string_value(json_object_get(r, "type")),
+		const char *type = json_string_value(json_object_get(r, "type"));
+		fprintf(stderr, "  left: %s (%s %s)\n", id, type ? type : "unknown type",
 			json_is_string(pid) ? json_string_value(pid) : "not recorded");
 	}
 }

@@ -134,8 +134,8 @@ static int record(struct dc_res_ctx *ctx, json_t *attrs)
 	json_object_set_new(entry, "attrs", json_deep_copy(attrs));
 	const char *type = json_string_value(json_object_get(entry, "type"));
 	const char *pid = json_string_value(json_object_get(attrs, "id"));
-	int rc = engine_save_locked(e, "%s: created %s (%s %s)", e->name, ctx->logical_id, type,
-				    pid ? pid : "?");
+	int rc = engine_save_locked(e, "%s: created %s (%s %s)", e->name, ctx->logical_id,
+				    type ? type : "?", pid ? pid : "?");
 	pthread_mutex_unlock(&e->lock);
 	return rc;
 }
