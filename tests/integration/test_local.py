@@ -204,9 +204,10 @@ def expect_user_view(env, name, url):
               "bench -n 200: requests, ok, errors")
 
 
-def lifecycle(env, arch, timeout=300):
-    name = "loc-" + arch.replace("lambda-", "")[:16]
-    doc, took = local_up(env, arch, name, timeout=timeout)
+def expect_fresh_stack(env, name, doc):
+    """A new local stack answers /hits 1 then 2, serves the template's page
+    and 404 elsewhere; its supervisor runs and state records the target.
+    Returns its URL and the supervisor's status."""
     url = doc["url"]
     expect(url.startswith("http://127.0.0.1:"), "url %r" % url)
     expect_eq(get(url + "hits"), (200, "1"), "first /hits")
@@ -214,12 +215,16 @@ def lifecycle(env, arch, timeout=300):
     with open(PAGE, encoding="utf-8") as f:
         expect_eq(get(url), (200, f.read()), "the page")
     expect_eq(get(url + "nowhere")[0], 404, "unknown route")
-
     st = status(env, name)
-    local = st["local"]
-    expect(local["running"], "supervisor running %r" % local)
-    expect_eq(st["target"], "local", "target in state")
-    expect_eq(st["region"], "local", "region in state")
+    expect(st["local"]["running"], "supervisor running %r" % st["local"])
+    expect_eq((st["target"], st["region"]), ("local", "local"), "target and region in state")
+    return url, st["local"]
+
+
+def lifecycle(env, arch, timeout=300):
+    name = "loc-" + arch.replace("lambda-", "")[:16]
+    doc, took = local_up(env, arch, name, timeout=timeout)
+    url, local = expect_fresh_stack(env, name, doc)
     pids, ports = pids_of(local), ports_of(local)
 
     # A crashed function is started again and the counter carries on.
@@ -342,18 +347,7 @@ def server_lifecycle(env, arch, tasks=1, counter_kept=False, params=()):
     nothing behind."""
     name = "loc-" + arch[:12]
     doc, took = local_up(env, arch, name, params=params)
-    url = doc["url"]
-    expect(url.startswith("http://127.0.0.1:"), "url %r" % url)
-    expect_eq(get(url + "hits"), (200, "1"), "first /hits")
-    expect_eq(get(url + "hits"), (200, "2"), "second /hits")
-    with open(PAGE, encoding="utf-8") as f:
-        expect_eq(get(url), (200, f.read()), "the page")
-    expect_eq(get(url + "nowhere")[0], 404, "unknown route")
-
-    st = status(env, name)
-    local = st["local"]
-    expect(local["running"], "supervisor running %r" % local)
-    expect_eq((st["target"], st["region"]), ("local", "local"), "target and region in state")
+    url, local = expect_fresh_stack(env, name, doc)
     procs = servers(local)
     expect_eq(len(procs), tasks, "server processes %r" % procs)
     expect_template_app(env, name, procs)
